@@ -1,0 +1,18 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""monai-fairness: MONAI components and bundles for fairer medical-imaging models across demographic groups.
+
+Subpackages (import what you need; importing this package has no heavy side effects):
+
+- ``monai_fairness.data``: datalist contract, validation, group x class counts and stratified splits, DICOM attributes.
+- ``monai_fairness.transforms``: derive the sensitive ``group`` from raw attributes (sex, age, Fitzpatrick, DICOM).
+- ``monai_fairness.handlers``: ignite handlers, e.g. the predictions CSV writer used by every bundle's evaluation.
+- ``monai_fairness.report``: per-group summaries of a predictions CSV.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import data, handlers, report, transforms, utils  # noqa: E402  (light: torch, numpy, monai only)
+
+__all__ = ["__version__", "data", "handlers", "report", "transforms", "utils"]

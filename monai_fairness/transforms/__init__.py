@@ -1,0 +1,44 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+from __future__ import annotations
+
+from .array import BinAge, DicomSensitiveAttributes, EncodeSex, FitzpatrickToGroup, StripIdentifyingMeta
+from .dictionary import (
+    BinAgeD,
+    BinAged,
+    BinAgeDict,
+    DicomSensitiveAttributesD,
+    DicomSensitiveAttributesd,
+    DicomSensitiveAttributesDict,
+    EncodeSexD,
+    EncodeSexd,
+    EncodeSexDict,
+    FitzpatrickToGroupD,
+    FitzpatrickToGroupd,
+    FitzpatrickToGroupDict,
+    StripIdentifyingMetaD,
+    StripIdentifyingMetad,
+    StripIdentifyingMetaDict,
+)
+
+__all__ = [
+    "BinAge",
+    "DicomSensitiveAttributes",
+    "EncodeSex",
+    "FitzpatrickToGroup",
+    "StripIdentifyingMeta",
+    "BinAged",
+    "BinAgeD",
+    "BinAgeDict",
+    "DicomSensitiveAttributesd",
+    "DicomSensitiveAttributesD",
+    "DicomSensitiveAttributesDict",
+    "EncodeSexd",
+    "EncodeSexD",
+    "EncodeSexDict",
+    "FitzpatrickToGroupd",
+    "FitzpatrickToGroupD",
+    "FitzpatrickToGroupDict",
+    "StripIdentifyingMetad",
+    "StripIdentifyingMetaD",
+    "StripIdentifyingMetaDict",
+]
