@@ -1,0 +1,29 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+from __future__ import annotations
+
+from .datalist import (
+    SPLITS,
+    TASKS,
+    DatalistError,
+    count_by_group_class,
+    load_fairness_datalist,
+    read_datalist,
+    validate_datalist,
+)
+from .dicom import IDENTIFYING_KEYWORDS, age_from_dates, parse_dicom_age, read_dicom_attributes
+from .splits import stratified_split
+
+__all__ = [
+    "SPLITS",
+    "TASKS",
+    "DatalistError",
+    "count_by_group_class",
+    "load_fairness_datalist",
+    "read_datalist",
+    "validate_datalist",
+    "IDENTIFYING_KEYWORDS",
+    "age_from_dates",
+    "parse_dicom_age",
+    "read_dicom_attributes",
+    "stratified_split",
+]

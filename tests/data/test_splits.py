@@ -1,0 +1,32 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from monai_fairness.data import stratified_split
+
+
+def test_split_keeps_group_class_proportions_and_is_deterministic():
+    items = [{"image": f"{i}", "group": int(i % 5 == 0), "label": int(i % 2 == 0)} for i in range(200)]
+    a = stratified_split(items, (0.5, 0.25, 0.25), seed=1)
+    b = stratified_split(items, (0.5, 0.25, 0.25), seed=1)
+    assert a == b
+    assert sum(len(v) for v in a.values()) == 200
+    whole = Counter((i["group"], i["label"]) for i in items)
+    for name, frac in (("training", 0.5), ("validation", 0.25), ("test", 0.25)):
+        got = Counter((i["group"], i["label"]) for i in a[name])
+        for stratum, n in whole.items():
+            assert abs(got[stratum] - frac * n) <= 1, (name, stratum)
+    ids = [i["image"] for part in a.values() for i in part]
+    assert len(set(ids)) == 200
+
+
+def test_split_errors():
+    with pytest.raises(ValueError, match="expected one name per ratio"):
+        stratified_split([], (0.5, 0.5), ("a",))
+    with pytest.raises(ValueError, match="item 0 has no 'group'"):
+        stratified_split([{"label": 0}])
+    with pytest.raises(ValueError, match="pass by_class=False for segmentation"):
+        stratified_split([{"group": 0, "label": "mask.nii.gz"}])
