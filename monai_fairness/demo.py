@@ -34,7 +34,8 @@ def run_bundle(bundle: str, configs: list[str], overrides: dict[str, object]) ->
     cmd += ["--bundle_root", bundle]
     for key, value in overrides.items():
         cmd += [f"--{key}", str(value)]
-    print("\n$ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    shown = [f'"{c}"' if c.startswith("[") else shlex.quote(c) for c in cmd]  # list literals as users type them
+    print("\n$ " + " ".join(shown), flush=True)
     start = time.time()
     subprocess.run(cmd, check=True)
     return time.time() - start

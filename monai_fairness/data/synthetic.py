@@ -9,7 +9,7 @@ classes 0 benign / 1 malignant. The class signal is the lesion: malignant lesion
 blue-grey variegation, benign ones are round and uniform. Planted bias, all scaled by ``bias_strength`` in [0, 1]:
 
 1. *rarity*: dark skin is ``minority_fraction`` of the cases (default 0.2; not scaled by the bias);
-2. *low contrast*: lesion-to-skin contrast on dark skin is multiplied by ``1 - 0.6 * bias_strength``;
+2. *low contrast*: lesion-to-skin contrast on dark skin is multiplied by ``1 - 0.5 * bias_strength``;
 3. *spurious cue*: on light skin a purple ink marker appears with probability ``0.5 + 0.45 * bias_strength`` on
    malignant and ``0.5 - 0.45 * bias_strength`` on benign lesions; on dark skin it appears with probability 0.5
    whatever the class. A model that learns the marker shortcut from the majority fails on the minority.
@@ -159,7 +159,7 @@ def make_skin_lesion_dataset(
         else:
             p_marker = 0.5 + 0.45 * bias_strength if malignant else 0.5 - 0.45 * bias_strength
         marker = bool(rng.random() < p_marker)
-        contrast_scale = 1.0 - 0.6 * bias_strength if dark else 1.0
+        contrast_scale = 1.0 - 0.5 * bias_strength if dark else 1.0
         img = _lesion_image(rng, image_size, malignant, dark, marker, contrast_scale)
         rel = f"images/lesion_{i:05d}.png"
         Image.fromarray(img).save(os.path.join(out_dir, rel))
@@ -171,7 +171,7 @@ def make_skin_lesion_dataset(
         "name": "derm_planted_bias",
         "description": (
             f"generated; bias planted in group 1 (dark skin): minority fraction {minority_fraction}, lesion contrast "
-            f"x{1 - 0.6 * bias_strength:.2f}, spurious marker correlated with malignancy only on light skin "
+            f"x{1 - 0.5 * bias_strength:.2f}, spurious marker correlated with malignancy only on light skin "
             f"(bias_strength {bias_strength}, seed {seed})"
         ),
         "task": "classification",

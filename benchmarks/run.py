@@ -1,0 +1,45 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""Run the benchmarks and print one JSON document of side-by-side ratios.
+
+python -m benchmarks.run                      # all
+python -m benchmarks.run --only cache_dataset --data-dir data/demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+
+import torch
+
+from benchmarks import cache_dataset
+
+BENCHMARKS = {"cache_dataset": cache_dataset.run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=os.path.join(cache_dataset.REPO_ROOT, "data", "demo"))
+    p.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
+    args = p.parse_args(argv)
+    if not os.path.isfile(os.path.join(args.data_dir, "derm", "datalist.json")):
+        from monai_fairness.data.synthetic import make_skin_lesion_dataset
+
+        make_skin_lesion_dataset(os.path.join(args.data_dir, "derm"), seed=0)
+    results = {
+        "machine": {
+            "cpu_threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+        },
+        "results": [BENCHMARKS[name](args.data_dir) for name in (args.only or sorted(BENCHMARKS))],
+    }
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
