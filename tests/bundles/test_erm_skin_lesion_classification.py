@@ -29,6 +29,16 @@ def _common(tiny_derm: str, tmp_path) -> dict:
     }
 
 
+def _assert_mlflow_run(db) -> None:
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{db}")
+    runs = [r for e in client.search_experiments() for r in client.search_runs([e.experiment_id])]
+    assert runs, "no MLflow run was logged"
+    metrics = set().union(*(r.data.metrics for r in runs))
+    assert {"train_loss", "val_auc", "val_accuracy"} <= metrics, metrics
+
+
 def test_train_properties(tiny_derm, tmp_path):
     wf = ConfigWorkflow(
         config_file=os.path.join(CONFIGS, "train.json"),
@@ -55,9 +65,18 @@ def test_train_properties(tiny_derm, tmp_path):
 @pytest.mark.slow
 def test_train_evaluate_inference_cli(tiny_derm, tmp_path):
     common = _common(tiny_derm, tmp_path)
-    run_bundle(BUNDLE, ["train.json"], {**common, "max_epochs": 1})
+    run_bundle(BUNDLE, ["train.json"], {**common, "max_epochs": 1, "tracking": "mlflow"})
     state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     assert isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
+    assert (tmp_path / "models" / "checkpoint_epoch=1.pt").exists()
+    _assert_mlflow_run(tmp_path / "eval" / "mlruns.db")
+
+    # an interrupted (here: shorter) run resumes from its last checkpoint instead of starting over
+    proc = run_bundle(BUNDLE, ["train.json"], {**common, "max_epochs": 2})
+    log = proc.stdout + proc.stderr
+    assert "Restored all variables from" in log and "checkpoint_epoch=1.pt" in log
+    assert "Epoch[2] Complete" in log and "Epoch[1] Complete" not in log
+    assert (tmp_path / "models" / "checkpoint_epoch=2.pt").exists()
 
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], common)
     with open(tiny_derm) as f:
