@@ -6,13 +6,14 @@ Subpackages (import what you need; importing this package has no heavy side effe
 - ``monai_fairness.data``: datalist contract, validation, group x class counts and stratified splits, DICOM attributes.
 - ``monai_fairness.transforms``: derive the sensitive ``group`` from raw attributes (sex, age, Fitzpatrick, DICOM).
 - ``monai_fairness.handlers``: ignite handlers, e.g. the predictions CSV writer used by every bundle's evaluation.
-- ``monai_fairness.report``: per-group summaries of a predictions CSV.
+- ``monai_fairness.metrics``: per-group metrics, gaps, equity scaling, parity metrics, FATE, bootstrap CIs.
+- ``monai_fairness.report``: predictions CSV -> fairness report JSON/HTML (``python -m monai_fairness.report``).
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import data, handlers, report, transforms, utils  # noqa: E402  (light: torch, numpy, monai only)
+from . import data, handlers, metrics, report, transforms, utils  # noqa: E402  (light: torch, numpy, monai only)
 
-__all__ = ["__version__", "data", "handlers", "report", "transforms", "utils"]
+__all__ = ["__version__", "data", "handlers", "metrics", "report", "transforms", "utils"]

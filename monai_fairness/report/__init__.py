@@ -1,6 +1,16 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 from __future__ import annotations
 
-from .summary import format_summary, summarize_predictions
+from .build import METRIC_VARIANTS, PredictionsError, build_report, read_predictions, write_report_json
+from .render import format_text_summary, render_html, roc_curve_points
 
-__all__ = ["format_summary", "summarize_predictions"]
+__all__ = [
+    "METRIC_VARIANTS",
+    "PredictionsError",
+    "build_report",
+    "read_predictions",
+    "write_report_json",
+    "format_text_summary",
+    "render_html",
+    "roc_curve_points",
+]

@@ -28,3 +28,21 @@ class UnknownPolicy(StrEnum):
 
     ERROR = "error"
     SEPARATE = "separate"
+
+
+class ESVariant(StrEnum):
+    """Equity-scaled metric variants (``shared/design/methods.md`` section 5).
+
+    - ``SUM_ABS``: ``M / (1 + alpha * sum_g |M - M_g|)`` (Harvard-GF/FairVision/FairSeg).
+    - ``STD``: ``M / (1 + std_g(M_g))``, population std (FairMedFM).
+    """
+
+    SUM_ABS = "sum_abs"
+    STD = "std"
+
+
+class PSDVariant(StrEnum):
+    """Percentage-style spread: ``STD`` = ``std_g(M_g) / M``; ``MAXMIN`` = ``(max_g M_g - min_g M_g) / M``."""
+
+    STD = "std"
+    MAXMIN = "maxmin"

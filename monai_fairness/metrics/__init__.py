@@ -1,0 +1,57 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""Group fairness metrics (definitions: ``shared/design/methods.md`` section 5)."""
+
+from __future__ import annotations
+
+from .classification import (
+    compute_accuracy_by_group,
+    compute_auc_by_group,
+    compute_f1_macro_by_group,
+    compute_rates_by_group,
+    predicted_class,
+)
+from .fairness import (
+    compute_demographic_parity_difference,
+    compute_equalized_odds_difference,
+    compute_equity_scaled,
+    compute_gap,
+    compute_group_std,
+    compute_psd,
+    compute_worst_group,
+)
+from .group import (
+    GroupMetric,
+    classification_fairness,
+    classification_tables,
+    compute_group_metrics,
+    segmentation_tables,
+)
+from .multiclass_parity import compute_scp_parity, scp_num_classes
+from .segmentation import compute_dice_skewness, compute_mean_by_group, compute_segmentation_fairness
+from .tradeoff import compute_fate
+
+__all__ = [
+    "compute_accuracy_by_group",
+    "compute_auc_by_group",
+    "compute_f1_macro_by_group",
+    "compute_rates_by_group",
+    "predicted_class",
+    "compute_demographic_parity_difference",
+    "compute_equalized_odds_difference",
+    "compute_equity_scaled",
+    "compute_gap",
+    "compute_group_std",
+    "compute_psd",
+    "compute_worst_group",
+    "GroupMetric",
+    "classification_fairness",
+    "classification_tables",
+    "compute_group_metrics",
+    "segmentation_tables",
+    "compute_scp_parity",
+    "scp_num_classes",
+    "compute_dice_skewness",
+    "compute_mean_by_group",
+    "compute_segmentation_fairness",
+    "compute_fate",
+]
