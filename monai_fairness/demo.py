@@ -4,7 +4,8 @@
 1. generate the planted-bias demo data if it is missing (``data_prep/make_demo_data.py``);
 2. train the ERM skin-lesion classifier bundle with ``python -m monai.bundle run`` (train.json);
 3. evaluate it on the test split (train.json + evaluate.json), which writes the predictions CSV;
-4. print per-group accuracy and the gap, and where the outputs are.
+4. print the fairness report summary (per-group accuracy/AUC and the gaps) and where the outputs are, including the
+   HTML report written by the evaluation.
 
 Every step is an ordinary bundle command, printed before it runs, so it can be rerun by hand.
 """
@@ -12,6 +13,7 @@ Every step is an ordinary bundle command, printed before it runs, so it can be r
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -19,7 +21,7 @@ import sys
 import time
 
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
-from monai_fairness.report.summary import format_summary, summarize_predictions
+from monai_fairness.report.render import format_text_summary
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ERM_CLS = os.path.join(REPO_ROOT, "bundles", "erm_skin_lesion_classification")
@@ -75,13 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     timings["erm_train"] = run_bundle(ERM_CLS, ["train.json"], train_overrides)
     timings["erm_evaluate"] = run_bundle(ERM_CLS, ["train.json", "evaluate.json"], common)
 
-    predictions = os.path.join(erm_dir, "eval", "predictions.csv")
-    summary = summarize_predictions(predictions, {"0": "light", "1": "dark"})
+    eval_dir = os.path.join(erm_dir, "eval")
+    with open(os.path.join(eval_dir, "report.json")) as f:
+        report = json.load(f)
     print("\n=== ERM skin-lesion classifier on the planted-bias test split ===")
-    print(format_summary(summary))
+    print(format_text_summary(report))
+    print(f"accuracy gap (light vs dark): {100 * report['fairness']['accuracy_gap']:.1f} points")
     print("\noutputs:")
     print(f"  trained model:   {os.path.join(erm_dir, 'models', 'model.pt')}")
-    print(f"  predictions CSV: {predictions}")
+    print(f"  predictions CSV: {os.path.join(eval_dir, 'predictions.csv')}")
+    print(f"  report JSON:     {os.path.join(eval_dir, 'report.json')}")
+    print(f"  report HTML:     {os.path.join(eval_dir, 'report.html')}")
     print(f"  demo data:       {data_dir}")
     print("timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
     return 0

@@ -7,6 +7,7 @@ from .datalist import (
     DatalistError,
     count_by_group_class,
     load_fairness_datalist,
+    num_groups,
     read_datalist,
     validate_datalist,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "DatalistError",
     "count_by_group_class",
     "load_fairness_datalist",
+    "num_groups",
     "read_datalist",
     "validate_datalist",
     "IDENTIFYING_KEYWORDS",

@@ -27,6 +27,7 @@ __all__ = [
     "validate_datalist",
     "load_fairness_datalist",
     "count_by_group_class",
+    "num_groups",
 ]
 
 SPLITS = ("training", "validation", "test")
@@ -230,3 +231,12 @@ def count_by_group_class(
     for item in items:
         table[class_names[int(item[FairnessKeys.LABEL])]][group_names[int(item[FairnessKeys.GROUP])]] += 1
     return pd.DataFrame(table)
+
+
+def num_groups(path: str | os.PathLike, default: int = 2) -> int:
+    """Number of groups declared in a datalist's ``groups`` (``default`` when the file does not exist, e.g. when MONAI
+    Label passes the items directly)."""
+    if not os.path.isfile(os.fspath(path)):
+        return default
+    groups = read_datalist(path).get("groups") or {}
+    return max((int(k) for k in groups), default=default - 1) + 1

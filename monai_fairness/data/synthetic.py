@@ -9,7 +9,10 @@ classes 0 benign / 1 malignant. The class signal is the lesion: malignant lesion
 blue-grey variegation, benign ones are round and uniform. Planted bias, all scaled by ``bias_strength`` in [0, 1]:
 
 1. *rarity*: dark skin is ``minority_fraction`` of the cases (default 0.2; not scaled by the bias);
-2. *low contrast*: lesion-to-skin contrast on dark skin is multiplied by ``1 - 0.5 * bias_strength``;
+2. *low contrast*: lesion-to-skin contrast on dark skin is multiplied by ``1 - 0.8 * bias_strength``. Every effect
+   that is not planted scales with the skin's brightness (pigment, texture and noise are multiplicative), so at
+   ``bias_strength`` 0 a dark-skin image is a light-skin image times a per-channel factor, which the bundles'
+   per-image channel-wise standardisation removes: only the planted effects tell the groups apart;
 3. *spurious cue*: on light skin a purple ink marker appears with probability ``0.5 + 0.45 * bias_strength`` on
    malignant and ``0.5 - 0.45 * bias_strength`` on benign lesions; on dark skin it appears with probability 0.5
    whatever the class. A model that learns the marker shortcut from the majority fails on the minority.
@@ -94,7 +97,7 @@ def _lesion_image(
         amps = rng.uniform(0.0, 0.025, size=4)
     radius = r0 * (1 + sum(a * np.sin(k * theta + rng.uniform(0, 2 * np.pi)) for a, k in zip(amps, (3, 4, 5, 7))))
     inside = 1.0 / (1.0 + np.exp(-(radius - dist) / 0.8))
-    contrast = rng.uniform(0.45, 0.6) * contrast_scale
+    contrast = min(0.95, rng.uniform(0.45, 0.6) * contrast_scale)
     lesion = img * (1.0 - contrast * np.array([0.55, 0.68, 0.78]))
     if malignant:  # blue-grey variegation: patches of a second pigment inside the lesion
         patches = (_smooth_noise(rng, (size, size), max(2, size // 10)) > 0.1).astype(np.float32)
@@ -105,7 +108,7 @@ def _lesion_image(
         s = max(3, size // 12)
         y0, x0 = [int(v) for v in rng.choice([1, size - s - 1], size=2)]
         img[y0 : y0 + s, x0 : x0 + s] = MARKER_RGB
-    img += rng.normal(0, 0.03, size=img.shape)
+    img *= 1.0 + rng.normal(0, 0.10, size=img.shape)  # multiplicative: the same relative noise on every skin tone
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
@@ -159,7 +162,7 @@ def make_skin_lesion_dataset(
         else:
             p_marker = 0.5 + 0.45 * bias_strength if malignant else 0.5 - 0.45 * bias_strength
         marker = bool(rng.random() < p_marker)
-        contrast_scale = 1.0 - 0.5 * bias_strength if dark else 1.0
+        contrast_scale = 1.0 - 0.8 * bias_strength if dark else 1.0
         img = _lesion_image(rng, image_size, malignant, dark, marker, contrast_scale)
         rel = f"images/lesion_{i:05d}.png"
         Image.fromarray(img).save(os.path.join(out_dir, rel))
@@ -171,7 +174,7 @@ def make_skin_lesion_dataset(
         "name": "derm_planted_bias",
         "description": (
             f"generated; bias planted in group 1 (dark skin): minority fraction {minority_fraction}, lesion contrast "
-            f"x{1 - 0.5 * bias_strength:.2f}, spurious marker correlated with malignancy only on light skin "
+            f"x{1 - 0.8 * bias_strength:.2f}, spurious marker correlated with malignancy only on light skin "
             f"(bias_strength {bias_strength}, seed {seed})"
         ),
         "task": "classification",

@@ -36,7 +36,9 @@ def _assert_mlflow_run(db) -> None:
     runs = [r for e in client.search_experiments() for r in client.search_runs([e.experiment_id])]
     assert runs, "no MLflow run was logged"
     metrics = set().union(*(r.data.metrics for r in runs))
-    assert {"train_loss", "val_auc", "val_accuracy"} <= metrics, metrics
+    assert {"train_loss", "val_auc", "val_accuracy", "val_auc_g0", "val_auc_g1", "val_worst_group_auc"} <= metrics, (
+        metrics
+    )
 
 
 def test_train_properties(tiny_derm, tmp_path):
@@ -87,6 +89,11 @@ def test_train_evaluate_inference_cli(tiny_derm, tmp_path):
     by_id = {i["id"]: i for i in test_items}
     assert all(by_id[r.id]["group"] == r.group and by_id[r.id]["label"] == r.y_true for r in df.itertuples())
     assert df["y_score"].between(0, 1).all()
+    with open(tmp_path / "eval" / "report.json") as f:
+        report = json.load(f)
+    assert report["groups"] == {"0": "light", "1": "dark"} and report["n_by_group"]["1"] == int((df.group == 1).sum())
+    assert {"worst_group_auc", "accuracy_gap", "eodds", "eodd"} <= set(report["fairness"]) and report["ci"]
+    assert (tmp_path / "eval" / "report.html").stat().st_size > 10_000
 
     run_bundle(
         BUNDLE, ["inference.json"], {k: common[k] for k in ("dataset_dir", "ckpt_dir", "output_dir", "image_size")}
