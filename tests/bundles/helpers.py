@@ -54,3 +54,28 @@ def torchrun_bundle(bundle: str, configs: list[str], overrides: dict, nproc: int
         f"--nproc_per_node={nproc}",
     ]
     return run_bundle(bundle, configs, overrides, extra_files=[CPU_DDP], launcher=launcher)
+
+
+def verify_bundle_tooling(bundle: str, example_shape: tuple[int, ...], tmp_path) -> None:
+    """``verify_metadata`` (vendored schema), ``verify_net_in_out`` and ``ckpt_export`` of ``network_def``; the exported
+    TorchScript module must reproduce the network's output on ``torch.rand(example_shape)``."""
+    import torch
+    from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_in_out
+
+    meta = os.path.join(bundle, "configs", "metadata.json")
+    infer = os.path.join(bundle, "configs", "inference.json")
+    verify_metadata(meta_file=meta, filepath=SCHEMA)
+    verify_net_in_out(net_id="network_def", meta_file=meta, config_file=infer)
+    parser = ConfigParser()
+    parser.read_config(infer)
+    net = parser.get_parsed_content("network_def")
+    torch.save(net.state_dict(), tmp_path / "model.pt")
+    ts = tmp_path / "model.ts"
+    ckpt_export(
+        net_id="network_def", filepath=str(ts), ckpt_file=str(tmp_path / "model.pt"), meta_file=meta, config_file=infer
+    )
+    exported = torch.jit.load(str(ts))
+    x = torch.rand(*example_shape)
+    net.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(exported(x), net(x), rtol=1e-4, atol=1e-5)

@@ -11,9 +11,9 @@ import nibabel as nib
 import pandas as pd
 import pytest
 import torch
-from monai.bundle import ConfigParser, ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigWorkflow
 
-from tests.bundles.helpers import SCHEMA, bundle_path, run_bundle, torchrun_bundle
+from tests.bundles.helpers import bundle_path, run_bundle, torchrun_bundle, verify_bundle_tooling
 
 NAME = "erm_ct_segmentation"
 BUNDLE = bundle_path(NAME)
@@ -76,22 +76,7 @@ def test_train_evaluate_inference_cli(tiny_ct, tmp_path, kind):
 
 
 def test_verify_metadata_net_and_export(tmp_path):
-    verify_metadata(meta_file=META, filepath=SCHEMA)
-    infer = os.path.join(CONFIGS, "inference.json")
-    verify_net_in_out(net_id="network_def", meta_file=META, config_file=infer)
-    parser = ConfigParser()
-    parser.read_config(infer)
-    net = parser.get_parsed_content("network_def")
-    torch.save(net.state_dict(), tmp_path / "model.pt")
-    ts = tmp_path / "model.ts"
-    ckpt_export(
-        net_id="network_def", filepath=str(ts), ckpt_file=str(tmp_path / "model.pt"), meta_file=META, config_file=infer
-    )
-    exported = torch.jit.load(str(ts))
-    x = torch.rand(1, 1, 32, 32, 32)
-    net.eval()
-    with torch.no_grad():
-        torch.testing.assert_close(exported(x), net(x), rtol=1e-4, atol=1e-5)
+    verify_bundle_tooling(BUNDLE, (1, 1, 32, 32, 32), tmp_path)
 
 
 @pytest.mark.slow

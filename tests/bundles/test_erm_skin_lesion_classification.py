@@ -9,9 +9,9 @@ import os
 import pandas as pd
 import pytest
 import torch
-from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigWorkflow
 
-from tests.bundles.helpers import SCHEMA, bundle_path, run_bundle, torchrun_bundle
+from tests.bundles.helpers import bundle_path, run_bundle, torchrun_bundle, verify_bundle_tooling
 
 NAME = "erm_skin_lesion_classification"
 BUNDLE = bundle_path(NAME)
@@ -29,7 +29,7 @@ def _common(tiny_derm: str, tmp_path) -> dict:
     }
 
 
-def _assert_mlflow_run(db) -> None:
+def _assert_mlflow_run(db, expected: set | None = None) -> None:
     import mlflow
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{db}")
@@ -80,7 +80,7 @@ def test_train_evaluate_inference_cli(tiny_derm, tmp_path):
     assert "Epoch[2] Complete" in log and "Epoch[1] Complete" not in log
     assert (tmp_path / "models" / "checkpoint_epoch=2.pt").exists()
 
-    run_bundle(BUNDLE, ["train.json", "evaluate.json"], common)
+    run_bundle(BUNDLE, ["train.json", "evaluate.json"], {**common, "tracking": "mlflow", "n_bootstrap": 200})
     with open(tiny_derm) as f:
         test_items = json.load(f)["test"]
     df = pd.read_csv(tmp_path / "eval" / "predictions.csv")
@@ -94,6 +94,7 @@ def test_train_evaluate_inference_cli(tiny_derm, tmp_path):
     assert report["groups"] == {"0": "light", "1": "dark"} and report["n_by_group"]["1"] == int((df.group == 1).sum())
     assert {"worst_group_auc", "accuracy_gap", "eodds", "eodd"} <= set(report["fairness"]) and report["ci"]
     assert (tmp_path / "eval" / "report.html").stat().st_size > 10_000
+    _assert_mlflow_run(tmp_path / "eval" / "mlruns.db", {"test_eodds", "test_accuracy_gap", "test_auc_g1"})
 
     run_bundle(
         BUNDLE, ["inference.json"], {k: common[k] for k in ("dataset_dir", "ckpt_dir", "output_dir", "image_size")}
@@ -106,24 +107,7 @@ def test_train_evaluate_inference_cli(tiny_derm, tmp_path):
 
 
 def test_verify_metadata_net_and_export(tmp_path):
-    verify_metadata(meta_file=META, filepath=SCHEMA)
-    infer = os.path.join(CONFIGS, "inference.json")
-    verify_net_in_out(net_id="network_def", meta_file=META, config_file=infer)
-    from monai.bundle import ConfigParser
-
-    parser = ConfigParser()
-    parser.read_config(infer)
-    net = parser.get_parsed_content("network_def")
-    torch.save(net.state_dict(), tmp_path / "model.pt")
-    ts = tmp_path / "model.ts"
-    ckpt_export(
-        net_id="network_def", filepath=str(ts), ckpt_file=str(tmp_path / "model.pt"), meta_file=META, config_file=infer
-    )
-    exported = torch.jit.load(str(ts))
-    x = torch.rand(2, 3, 64, 64)
-    net.eval()
-    with torch.no_grad():
-        torch.testing.assert_close(exported(x), net(x), rtol=1e-4, atol=1e-5)
+    verify_bundle_tooling(BUNDLE, (2, 3, 64, 64), tmp_path)
 
 
 @pytest.mark.slow

@@ -82,6 +82,17 @@ def test_metrics_in_state_match_functional(tmp_path):
     assert m["val_auc_g1"] == pytest.approx(expected["by_group"]["auc"][1].item(), abs=1e-6)
     assert m["val_worst_group_auc"] == pytest.approx(min(m["val_auc_g0"], m["val_auc_g1"]))
     assert (tmp_path / "best_worst_group.pt").exists()
+    # ignite's own fairness metrics, fed the same data, agree with the handler
+    from ignite.metrics.fairness import DemographicParityDifference, SubgroupAccuracyDifference
+
+    probs = torch.softmax(logits, 1)
+    labels, groups = torch.tensor([i["label"] for i in items]), torch.tensor([i["group"] for i in items])
+    for ignite_metric, ours in (
+        (DemographicParityDifference(groups=[0, 1]), "val_dpd"),
+        (SubgroupAccuracyDifference(groups=[0, 1]), "val_accuracy_gap"),
+    ):
+        ignite_metric.update((probs, labels, groups))
+        assert float(ignite_metric.compute()) == pytest.approx(m[ours], abs=1e-6), ours
 
 
 def test_missing_group_is_skipped_with_a_warning():
