@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--derm-cases", type=int, default=1200)
     p.add_argument("--derm-size", type=int, default=64, help="image side in pixels")
     p.add_argument("--derm-minority-fraction", type=float, default=0.2, help="fraction of dark-skin cases")
-    p.add_argument("--ct-cases", type=int, default=60)
+    p.add_argument("--ct-cases", type=int, default=150)
     p.add_argument("--ct-size", type=int, default=32, help="volume side in voxels")
     p.add_argument("--ct-minority-fraction", type=float, default=0.3, help="fraction of female cases")
     p.add_argument("--no-dicom", action="store_true", help="skip writing the CT set as DICOM series")

@@ -260,7 +260,7 @@ def _write_dicom_series(
 
 def make_ct_segmentation_dataset(
     out_dir: str,
-    n_cases: int = 60,
+    n_cases: int = 150,
     size: int = 32,
     minority_fraction: float = 0.3,
     bias_strength: float = 1.0,

@@ -11,7 +11,6 @@ Tables carry optional leading dimensions so that bootstrap resamples are compute
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -246,4 +245,4 @@ class GroupMetric(Cumulative):
                 flat[f"{self.prefix}{name}_g{g}"] = float(v)
         for name, value in res["fairness"].items():
             flat[f"{self.prefix}{name}"] = float(value)
-        return {k: (v if not math.isinf(v) else float("inf")) for k, v in flat.items()}
+        return flat

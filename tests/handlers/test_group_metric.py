@@ -122,9 +122,11 @@ def test_group_metric_segmentation_and_errors():
     label[2, 1, 0] = 1  # half overlap for sample 2
     label[2, 0] = 1 - label[2, 1]
     metric.update(pred, label, torch.tensor([0, 0, 1]))
-    out = metric.aggregate()
+    with pytest.warns(UserWarning, match="exactly 1"):
+        out = metric.aggregate()
     assert out["dice_g0"] == pytest.approx(1.0) and out["dice_g1"] == pytest.approx(2 * 4 / (8 + 4))
-    assert math.isinf(out["dice_skewness"]) is False or out["dice_skewness"] == float("inf")
+    assert out["dice_gap"] == pytest.approx(1 - 2 / 3)
+    assert math.isinf(out["dice_skewness"])  # group 0 is perfect: the skewed error ratio is infinite
     with pytest.raises(ValueError, match=r"group ids expected in \[0, 2\) but got \[3\]"):
         metric.update(pred, label, torch.tensor([0, 3, 1]))
     with pytest.raises(ValueError, match="one group per sample"):
