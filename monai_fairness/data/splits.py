@@ -20,6 +20,7 @@ def stratified_split(
     *,
     by_class: bool = True,
     seed: int = 0,
+    cluster_key: str | None = None,
 ) -> dict[str, list[Mapping[str, Any]]]:
     """Split items so every split keeps the group x class proportions of the whole set.
 
@@ -32,10 +33,21 @@ def stratified_split(
         names: one name per ratio.
         by_class: stratify by class as well as group.
         seed: shuffle seed.
+        cluster_key: keep items sharing this key's value in one split (e.g. ``lesion_id`` for ISIC/HAM10000, a patient
+            key for DICOM studies); clusters are stratified by their first item. Items without the key are their own
+            cluster.
 
     Raises:
         ValueError: When ``ratios`` and ``names`` differ in length, or an item lacks ``group``/``label``.
     """
+    if cluster_key is not None:
+        clusters: dict[Any, list[Mapping[str, Any]]] = {}
+        for i, item in enumerate(items):
+            clusters.setdefault(item.get(cluster_key) or f"__item{i}", []).append(item)
+        firsts = [members[0] for members in clusters.values()]
+        index = {id(members[0]): members for members in clusters.values()}
+        parts = stratified_split(firsts, ratios, names, by_class=by_class, seed=seed)
+        return {name: [m for first in part for m in index[id(first)]] for name, part in parts.items()}
     if len(ratios) != len(names):
         raise ValueError(f"stratified_split: expected one name per ratio but got ratios={list(ratios)}, names={list(names)}.")
     strata: dict[tuple, int] = {}

@@ -19,8 +19,14 @@ from .dictionary import (
     StripIdentifyingMetad,
     StripIdentifyingMetaDict,
 )
+from .ita import ITA_CATEGORIES, SkinToneITA, ita_category, ita_degrees, srgb_to_lab
 
 __all__ = [
+    "ITA_CATEGORIES",
+    "SkinToneITA",
+    "ita_category",
+    "ita_degrees",
+    "srgb_to_lab",
     "BinAge",
     "DicomSensitiveAttributes",
     "EncodeSex",
