@@ -137,5 +137,7 @@ def relative_image(out_dir: str, path: str) -> str:
 
 
 def new_item(out_dir: str, image_path: str, **fields: Any) -> dict[str, Any]:
+    """A datalist item; raw attributes that are unknown (None) are left out rather than written as null, which MONAI's
+    collation cannot batch."""
     rel = relative_image(out_dir, image_path)
-    return {"image": rel, **fields, "id": item_id(rel)}
+    return {"image": rel, **{k: v for k, v in fields.items() if v is not None}, "id": item_id(rel)}

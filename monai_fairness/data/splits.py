@@ -1,12 +1,16 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Group x class stratified splits, on top of ``monai.data.partition_dataset_classes``."""
+"""Group x class stratified splits.
+
+Hand-written rather than ``monai.data.partition_dataset_classes``, which floors each stratum's share and silently drops
+the remainder (3 items at 0.7/0.15/0.15 keep 2): here every item lands in exactly one split (largest remainder).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from monai.data import partition_dataset_classes
+import numpy as np
 
 from monai_fairness.utils.enums import FairnessKeys
 
@@ -43,15 +47,15 @@ def stratified_split(
     if cluster_key is not None:
         clusters: dict[Any, list[Mapping[str, Any]]] = {}
         for i, item in enumerate(items):
-            clusters.setdefault(item.get(cluster_key) or f"__item{i}", []).append(item)
+            value = item.get(cluster_key)
+            clusters.setdefault(f"__item{i}" if value is None else value, []).append(item)
         firsts = [members[0] for members in clusters.values()]
         index = {id(members[0]): members for members in clusters.values()}
         parts = stratified_split(firsts, ratios, names, by_class=by_class, seed=seed)
         return {name: [m for first in part for m in index[id(first)]] for name, part in parts.items()}
     if len(ratios) != len(names):
         raise ValueError(f"stratified_split: expected one name per ratio but got ratios={list(ratios)}, names={list(names)}.")
-    strata: dict[tuple, int] = {}
-    classes = []
+    strata: dict[tuple, list[int]] = {}
     for i, item in enumerate(items):
         if FairnessKeys.GROUP not in item:
             raise ValueError(f"stratified_split: item {i} has no 'group'; expected an int group id.")
@@ -63,6 +67,24 @@ def stratified_split(
                     f"{item.get(FairnessKeys.LABEL)!r}; pass by_class=False for segmentation."
                 )
             key += (int(item[FairnessKeys.LABEL]),)
-        classes.append(strata.setdefault(key, len(strata)))
-    parts = partition_dataset_classes(list(items), classes, ratios=list(ratios), shuffle=True, seed=seed)
-    return {name: list(part) for name, part in zip(names, parts)}
+        strata.setdefault(key, []).append(i)
+    rng = np.random.default_rng(seed)
+    fractions = np.asarray(ratios, dtype=float) / float(sum(ratios))
+    assigned: list[list[int]] = [[] for _ in names]
+    for key in sorted(strata):
+        members = [strata[key][j] for j in rng.permutation(len(strata[key]))]
+        counts = _largest_remainder(len(members), fractions)
+        start = 0
+        for part, count in zip(assigned, counts, strict=True):
+            part.extend(members[start : start + count])
+            start += count
+    return {name: [items[i] for i in sorted(part)] for name, part in zip(names, assigned, strict=True)}
+
+
+def _largest_remainder(n: int, fractions: np.ndarray) -> list[int]:
+    """Split ``n`` into integer counts proportional to ``fractions`` that add up to exactly ``n``."""
+    raw = n * fractions
+    counts = np.floor(raw).astype(int)
+    for j in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
+        counts[j] += 1
+    return counts.tolist()

@@ -30,3 +30,18 @@ def test_split_errors():
         stratified_split([{"label": 0}])
     with pytest.raises(ValueError, match="pass by_class=False for segmentation"):
         stratified_split([{"group": 0, "label": "mask.nii.gz"}])
+
+
+def test_no_item_is_lost_in_small_strata():
+    # 7 classes x 2 groups with 1-4 items each: flooring per stratum would drop many of them
+    items = [{"image": str(i), "group": i % 2, "label": (i // 2) % 7} for i in range(45)]
+    parts = stratified_split(items, seed=0)
+    assert sorted(i["image"] for p in parts.values() for i in p) == sorted(str(i) for i in range(45))
+
+
+def test_clusters_stay_in_one_split():
+    items = [{"image": str(i), "group": i % 2, "label": 0, "lesion": i // 3} for i in range(60)]
+    parts = stratified_split(items, seed=2, cluster_key="lesion")
+    where = {i["lesion"]: name for name, p in parts.items() for i in p}
+    assert all(where[i["lesion"]] == name for name, p in parts.items() for i in p)
+    assert sum(len(p) for p in parts.values()) == 60
