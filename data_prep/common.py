@@ -64,7 +64,7 @@ class GroupEncoder:
                     [f"<{edges[0]}"] + [f"{a}-{b}" for a, b in zip(edges, edges[1:], strict=False)] + [f">={edges[-1]}"]
                 )
             }
-        elif attribute == "skin_tone":
+        elif attribute in ("skin_tone", "ita"):
             self.encoder = FitzpatrickToGroup(fitzpatrick_cut, unknown=policy)
             self.names = {"0": "light", "1": "dark"}
         else:
@@ -141,3 +141,15 @@ def new_item(out_dir: str, image_path: str, **fields: Any) -> dict[str, Any]:
     collation cannot batch."""
     rel = relative_image(out_dir, image_path)
     return {"image": rel, **{k: v for k, v in fields.items() if v is not None}, "id": item_id(rel)}
+
+
+def ita_attributes(image_path: str) -> dict[str, Any]:
+    """Derived skin tone of a dermatology image: ``ita`` (degrees, median over the outer skin ring),
+    ``ita_category`` (Del Bino) and ``fitzpatrick_ita`` (Fitzpatrick-like type 1-6). Never self-reported or rated."""
+    import numpy as np
+    from PIL import Image
+
+    from monai_fairness.transforms import SkinToneITA, ita_category, ita_to_fitzpatrick
+
+    ita = SkinToneITA()(np.asarray(Image.open(image_path).convert("RGB")))
+    return {"ita": round(ita, 2), "ita_category": ita_category(ita), "fitzpatrick_ita": ita_to_fitzpatrick(ita)}

@@ -18,7 +18,15 @@ import logging
 import os
 import sys
 
-from data_prep.common import LOG, ConversionError, GroupEncoder, add_common_args, new_item, write_datalist
+from data_prep.common import (
+    LOG,
+    ConversionError,
+    GroupEncoder,
+    add_common_args,
+    ita_attributes,
+    new_item,
+    write_datalist,
+)
 
 DX = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
 POSITIVE = ("akiec", "mel")
@@ -32,6 +40,12 @@ def find_image(folders: list[str], stem: str) -> str | None:
             if os.path.isfile(path):
                 return path
     return None
+
+
+def _group_text(attribute: str) -> str:
+    if attribute == "ita":
+        return "skin tone DERIVED from the image (ITA on outer skin pixels -> Fitzpatrick-like type), not self-reported"
+    return attribute
 
 
 def convert(
@@ -63,7 +77,8 @@ def convert(
             no_image += 1
             continue
         raw = {"sex": rec.sex, "age": None if pd.isna(rec.age) else float(rec.age)}
-        group = encoder(raw[attribute], where)
+        derived = ita_attributes(image) if attribute == "ita" else {}
+        group = encoder(derived.get("fitzpatrick_ita", raw.get(attribute)), where)
         if group is None:
             continue
         label = int(rec.dx in POSITIVE) if binary else DX.index(rec.dx)
@@ -77,6 +92,7 @@ def convert(
                 sex=str(rec.sex),
                 age=raw["age"],
                 lesion_id=rec.lesion_id,
+                **derived,
             )
         )
     if no_image:
@@ -89,7 +105,7 @@ def convert(
         items,
         name="ham10000",
         description=f"HAM10000; labels {'akiec+mel vs rest' if binary else 'dx (7)'}; "
-        f"group = {attribute}; unknown: {unknown}; split by lesion_id",
+        f"group = {_group_text(attribute)}; unknown: {unknown}; split by lesion_id",
         task="classification",
         attribute=attribute,
         groups=encoder.names,
@@ -106,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metadata", required=True, help="HAM10000_metadata.csv")
     p.add_argument("--images", nargs="+", required=True, help="image folder(s) holding <image_id>.jpg")
     p.add_argument("--binary", action="store_true", help="akiec+mel vs the rest instead of the 7 dx classes")
-    add_common_args(p, ("sex", "age"), "sex")
+    add_common_args(p, ("sex", "age", "ita"), "sex")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     path = convert(

@@ -16,8 +16,16 @@ import argparse
 import logging
 import sys
 
-from data_prep.common import LOG, ConversionError, GroupEncoder, add_common_args, new_item, write_datalist
-from data_prep.ham10000 import find_image
+from data_prep.common import (
+    LOG,
+    ConversionError,
+    GroupEncoder,
+    add_common_args,
+    ita_attributes,
+    new_item,
+    write_datalist,
+)
+from data_prep.ham10000 import _group_text, find_image
 
 CLASSES = ("MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC")
 
@@ -64,7 +72,9 @@ def convert(
             continue
         age = None if pd.isna(m.age_approx) else float(m.age_approx)
         sex = None if pd.isna(m.sex) else str(m.sex)
-        group = encoder({"sex": sex, "age": age}[attribute], f"{metadata} row {mrow}")
+        derived = ita_attributes(image) if attribute == "ita" else {}
+        raw = {"sex": sex, "age": age, "ita": derived.get("fitzpatrick_ita")}
+        group = encoder(raw[attribute], f"{metadata} row {mrow}")
         if group is None:
             continue
         lesion = getattr(m, "lesion_id", None)
@@ -77,6 +87,7 @@ def convert(
                 sex=sex,
                 age=age,
                 lesion_id=None if pd.isna(lesion) else str(lesion),
+                **derived,
             )
         )
     LOG.info(f"skipped {unk} UNK row(s) and {no_image} row(s) without an image")
@@ -86,7 +97,7 @@ def convert(
         out,
         items,
         name="isic2019",
-        description=f"ISIC 2019, 8 classes; group = {attribute}; unknown: {unknown}; split by lesion_id",
+        description=f"ISIC 2019, 8 classes; group = {_group_text(attribute)}; unknown: {unknown}; split by lesion_id",
         task="classification",
         attribute=attribute,
         groups=encoder.names,
@@ -103,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ground-truth", required=True, help="ISIC_2019_Training_GroundTruth.csv")
     p.add_argument("--metadata", required=True, help="ISIC_2019_Training_Metadata.csv")
     p.add_argument("--images", nargs="+", required=True, help="folder(s) holding <image>.jpg")
-    add_common_args(p, ("sex", "age"), "sex")
+    add_common_args(p, ("sex", "age", "ita"), "sex")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     path = convert(

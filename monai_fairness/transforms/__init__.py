@@ -19,13 +19,14 @@ from .dictionary import (
     StripIdentifyingMetad,
     StripIdentifyingMetaDict,
 )
-from .ita import ITA_CATEGORIES, SkinToneITA, ita_category, ita_degrees, srgb_to_lab
+from .ita import ITA_CATEGORIES, SkinToneITA, ita_category, ita_degrees, ita_to_fitzpatrick, srgb_to_lab
 
 __all__ = [
     "ITA_CATEGORIES",
     "SkinToneITA",
     "ita_category",
     "ita_degrees",
+    "ita_to_fitzpatrick",
     "srgb_to_lab",
     "BinAge",
     "DicomSensitiveAttributes",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from monai.transforms import Transform
 
-__all__ = ["srgb_to_lab", "ita_degrees", "ita_category", "SkinToneITA", "ITA_CATEGORIES"]
+__all__ = ["srgb_to_lab", "ita_degrees", "ita_category", "ita_to_fitzpatrick", "SkinToneITA", "ITA_CATEGORIES"]
 
 # (lower bound in degrees, name), checked from the top
 ITA_CATEGORIES = ((55.0, "very_light"), (41.0, "light"), (28.0, "intermediate"), (10.0, "tan"), (-30.0, "brown"))
@@ -45,6 +45,15 @@ def ita_category(ita: float) -> str:
         if ita > bound:
             return name
     return "dark"
+
+
+def ita_to_fitzpatrick(ita: float) -> int:
+    """Fitzpatrick-like type 1-6 from ITA, one type per Del Bino category (the mapping Kinyanjui et al. 2020 use for
+    dermoscopy): > 55 -> 1, 41-55 -> 2, 28-41 -> 3, 10-28 -> 4, -30-10 -> 5, < -30 -> 6. Derived, not rated."""
+    for skin_type, (bound, _) in enumerate(ITA_CATEGORIES, start=1):
+        if ita > bound:
+            return skin_type
+    return 6
 
 
 class SkinToneITA(Transform):

@@ -110,6 +110,7 @@ def test_isic2019_classes_sex_and_errors(isic, tmp_path):
     items = d["training"] + d["validation"] + d["test"]
     assert len(items) == 32 and list(d["labels"].values()) == ["MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC"]
     assert all(i["sex"] in ("male", "female") for i in items)  # empty sex rows dropped, not guessed
+    assert load_fairness_datalist(path, "training", require_group=True, require_all_groups=True)
     with pytest.raises(ConversionError, match=r"meta.csv row 4: EncodeSex: field 'sex'"):
         isic2019.convert(
             str(isic / "gt.csv"),
@@ -152,3 +153,27 @@ def test_converted_datalist_loads_through_the_erm_train_config(ham, tmp_path):
     assert wf.check_properties() == []
     batch = next(iter(wf.parser.get_parsed_content("train#dataloader")))
     assert tuple(batch["image"].shape) == (4, 3, 16, 16) and batch["group"].shape == (4,)
+
+
+def test_ita_derived_skin_tone_is_named_as_derived(tmp_path):
+    from data_prep.common import ita_attributes
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rows = ["lesion_id,image_id,dx,dx_type,age,sex,localization"]
+    for i, skin in enumerate([(0.92, 0.80, 0.74), (0.45, 0.30, 0.22)] * 6):
+        img = np.broadcast_to(np.array(skin), (32, 32, 3)).copy()
+        img[12:20, 12:20] = 0.2
+        Image.fromarray((img * 255).astype(np.uint8)).save(folder / f"ISIC_{i:07d}.jpg")
+        rows.append(f"HAM_{i:07d},ISIC_{i:07d},{['nv', 'mel'][i // 2 % 2]},histo,50.0,male,back")
+    (tmp_path / "meta.csv").write_text("\n".join(rows) + "\n")
+    path = ham10000.convert(str(tmp_path / "meta.csv"), [str(folder)], str(tmp_path / "o"), attribute="ita")
+    d = json.load(open(path))
+    items = d["training"] + d["validation"] + d["test"]
+    assert "DERIVED from the image" in d["description"] and d["sensitive_attribute"] == "ita"
+    light = ita_attributes(str(folder / "ISIC_0000000.jpg"))
+    dark = ita_attributes(str(folder / "ISIC_0000001.jpg"))
+    assert light["ita"] > 41 and dark["ita"] < 10 and light["fitzpatrick_ita"] <= 3 < dark["fitzpatrick_ita"]
+    assert {i["group"] for i in items if i["fitzpatrick_ita"] <= 3} == {0} and {
+        i["group"] for i in items if i["fitzpatrick_ita"] > 3
+    } == {1}

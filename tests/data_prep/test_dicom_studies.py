@@ -65,7 +65,9 @@ def test_series_become_volumes_with_attributes_and_no_identifiers(studies, tmp_p
     # RG1_UNCR: female, 64 years from its dates; Doe^Peter's CT5N series: male, 043Y
     assert any(i.get("sex") == "F" and i.get("age") == 64.0 for i in items)
     ct5n = [
-        i for i in items if i.get("sex") == "M" and i.get("age") == 43.0 and nib.load(out / i["image"]).shape == (16, 16, 5)
+        i
+        for i in items
+        if i.get("sex") == "M" and i.get("age") == 43.0 and nib.load(out / i["image"]).shape == (16, 16, 5)
     ]
     assert ct5n, "the 5-slice CT series was not converted"
     np.testing.assert_allclose(
