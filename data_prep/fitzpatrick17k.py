@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", required=True, help="folder of <md5hash>.jpg images")
     p.add_argument("--out", required=True)
     p.add_argument("--label-column", choices=LABEL_COLUMNS, default="label")
+    p.add_argument("--attribute", choices=("skin_tone",), default="skin_tone", help="the only attribute it carries")
     p.add_argument("--fitzpatrick-cut", type=int, default=3)
     p.add_argument("--unknown", choices=("drop", "separate", "error", "scp"), default="drop")
     p.add_argument("--split-files", nargs=2, metavar=("VAL_CSV", "TEST_CSV"))

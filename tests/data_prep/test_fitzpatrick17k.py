@@ -84,3 +84,7 @@ def test_label_columns_and_split_files(tmp_path):
     assert len(d["validation"]) == 3 and len(d["test"]) == 3 and len(d["training"]) == 34 - 6
     with pytest.raises(SystemExit):
         main(["--help"])
+    out = tmp_path / "cli"
+    main(["--csv", csv, "--images", images, "--out", str(out), "--attribute", "skin_tone", "--fitzpatrick-cut", "2"])
+    d = json.load(open(out / "datalist.json"))
+    assert all(i["group"] == int(i["fitzpatrick"] > 2) for i in d["training"] + d["validation"] + d["test"])
