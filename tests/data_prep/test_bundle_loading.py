@@ -75,3 +75,29 @@ def test_fairseg_datalist_trains_through_the_segmentation_bundle_in_2d(tmp_path)
     assert tuple(batch["image"].shape) == (4, 1, 16, 16) and int(batch["label"].max()) == 2
     wf.run()
     assert (tmp_path / "models" / "checkpoint_epoch=1.pt").exists()
+
+
+def test_chest_xray_datalist_batches_through_the_classification_bundle_as_grayscale(tmp_path):
+    from data_prep.chest_xray import convert_nih
+    from tests.data_prep.test_chest_xray import _png
+
+    rows = [
+        "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,"
+        "OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]"
+    ]
+    for i in range(24):
+        name = f"{i // 2 + 1:08d}_{i % 2:03d}.png"
+        rows.append(f"{name},{['Effusion', 'No Finding'][i % 2]},0,{i // 2 + 1},{30 + i},{'MF'[i % 2]},PA,1,1,1,1")
+        _png(tmp_path / "images" / name)
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    path = convert_nih(str(tmp_path / "d.csv"), [str(tmp_path / "images")], str(tmp_path / "out"), finding="Effusion")
+    wf = _workflow(
+        bundle_path("erm_skin_lesion_classification"),
+        path,
+        tmp_path,
+        image_size=[8, 8],
+        batch_size=4,
+        **{"network_def#n_input_channels": 1, "train#deterministic_transforms#2#channel_dim": None},
+    )
+    batch = next(iter(wf.parser.get_parsed_content("train#dataloader")))
+    assert tuple(batch["image"].shape) == (4, 1, 8, 8)
