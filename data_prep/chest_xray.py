@@ -25,9 +25,16 @@ import os
 import re
 import sys
 
-from data_prep.common import LOG, ConversionError, GroupEncoder, add_common_args, new_item, write_datalist
+from data_prep.common import (
+    LOG,
+    ConversionError,
+    GroupEncoder,
+    add_common_args,
+    new_item,
+    official_splits,
+    write_datalist,
+)
 from data_prep.ham10000 import find_image
-from monai_fairness.data.splits import stratified_split
 
 CHEXPERT_FINDINGS = (
     "No Finding",
@@ -65,8 +72,7 @@ NIH_FINDINGS = (
 
 
 def _finish(out, items, encoder, name, description, attribute, finding, args_common, splits=None):
-    if encoder.report():
-        LOG.info(encoder.report())
+    encoder.log_report()
     return write_datalist(
         out,
         items,
@@ -196,16 +202,7 @@ def convert_nih(
             )
         )
     LOG.info(f"{no_image} row(s) without an image were skipped")
-    splits = None
-    if split_lists:
-        lists = [set(open(f).read().split()) for f in split_lists]
-        train_val = [i for i in items if i["_index"] in lists[0]]
-        parts = stratified_split(
-            train_val, (ratios[0], ratios[1]), ("training", "validation"), seed=seed, cluster_key="_cluster"
-        )
-        splits = {**parts, "test": [i for i in items if i["_index"] in lists[1]]}
-    for item in items:
-        item.pop("_index")
+    splits = official_splits(items, "_index", split_lists, ratios, seed)
     description = f"NIH ChestX-ray14, {finding!r} vs not; group = {attribute}; split by patient"
     common = {"ratios": ratios, "seed": seed, "filename": filename}
     return _finish(out, items, encoder, "nih_chestxray14", description, attribute, finding, common, splits)

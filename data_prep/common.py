@@ -82,11 +82,45 @@ class GroupEncoder:
                 return None
             raise ConversionError(f"{where}: {e}") from None
 
+    def log_report(self) -> None:
+        """Log the dropped-item summary, if any."""
+        if self.dropped:
+            LOG.info(self.report())
+
     def report(self) -> str:
         if not self.dropped:
             return ""
         shown = ", ".join(self.dropped[:5]) + (" ..." if len(self.dropped) > 5 else "")
         return f"dropped {len(self.dropped)} item(s) with an unknown or missing {self.attribute!r}: {shown}"
+
+
+def official_splits(
+    items: list[dict[str, Any]],
+    key: str,
+    list_files: Sequence[str] | None,
+    ratios: Sequence[float],
+    seed: int,
+    by_class: bool = True,
+) -> dict[str, list[dict[str, Any]]] | None:
+    """Splits from a dataset's official ``(train_list, test_list)`` files (NIH, FairSeg): test is the second list,
+    validation is carved out of the first (clustered by ``_cluster``). ``key`` names the item field holding the file
+    name; it is removed from every item. Returns None (a fresh split) when ``list_files`` is None."""
+    splits = None
+    if list_files:
+        train_ids, test_ids = (set(open(f).read().split()) for f in list_files)
+        train = [i for i in items if i[key] in train_ids]
+        parts = stratified_split(
+            train,
+            (ratios[0], ratios[1]),
+            ("training", "validation"),
+            by_class=by_class,
+            seed=seed,
+            cluster_key="_cluster",
+        )
+        splits = {**parts, "test": [i for i in items if i[key] in test_ids]}
+    for item in items:
+        item.pop(key)
+    return splits
 
 
 def write_datalist(

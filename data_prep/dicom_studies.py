@@ -135,8 +135,7 @@ def convert(
         item = new_item(out, image, group=group, sex=attrs["sex"], age=attrs["age"], _cluster=patient)
         items.append(item)
     LOG.info(f"{len(order)} series; {len(items)} converted, {failed} failed, {skipped} non-image or non-DICOM files")
-    if encoder.report():
-        LOG.info(encoder.report())
+    encoder.log_report()
     return write_datalist(
         out,
         items,

@@ -23,8 +23,7 @@ import sys
 
 import numpy as np
 
-from data_prep.common import LOG, ConversionError, GroupEncoder, new_item, write_datalist
-from monai_fairness.data.splits import stratified_split
+from data_prep.common import LOG, ConversionError, GroupEncoder, new_item, official_splits, write_datalist
 
 RACE_RAW = {2: 0, 3: 1, 7: 2}
 RACE_NAMES = {"0": "Asian", "1": "Black", "2": "White"}
@@ -125,21 +124,12 @@ def convert(
         items.append(item)
     if dropped:
         LOG.info(f"dropped {len(dropped)} file(s) with an unknown {attribute!r}: {', '.join(dropped[:5])}")
-    if age_encoder is not None and age_encoder.report():
-        LOG.info(age_encoder.report())
+    if age_encoder is not None:
+        age_encoder.log_report()
     groups = age_encoder.names if age_encoder else dict(CATEGORICAL[attribute])
     if attribute != "age" and unknown == "separate":
         groups[str(len(CATEGORICAL[attribute]))] = "unknown"
-    splits = None
-    if split_lists:
-        lists = [set(open(f).read().split()) for f in split_lists]
-        train = [i for i in items if i["_file"] in lists[0]]
-        parts = stratified_split(
-            train, (ratios[0], ratios[1]), ("training", "validation"), by_class=False, seed=seed, cluster_key="_cluster"
-        )
-        splits = {**parts, "test": [i for i in items if i["_file"] in lists[1]]}
-    for item in items:
-        item.pop("_file")
+    splits = official_splits(items, "_file", split_lists, ratios, seed, by_class=False)
     return write_datalist(
         out,
         items,

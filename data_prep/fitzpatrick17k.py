@@ -91,8 +91,7 @@ def convert(
         )
     if no_image:
         LOG.info(f"{no_image} row(s) of {csv} have no downloaded image under {images} and were skipped")
-    if encoder.report():
-        LOG.info(encoder.report())
+    encoder.log_report()
     splits = None
     if split_files:
         val_ids, test_ids = _split_ids(split_files[0]), _split_ids(split_files[1])

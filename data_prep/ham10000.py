@@ -97,8 +97,7 @@ def convert(
         )
     if no_image:
         LOG.info(f"{no_image} row(s) of {metadata} have no image in {images} and were skipped")
-    if encoder.report():
-        LOG.info(encoder.report())
+    encoder.log_report()
     labels = {"0": "other", "1": "akiec_or_mel"} if binary else {str(i): d for i, d in enumerate(DX)}
     return write_datalist(
         out,

@@ -91,8 +91,7 @@ def convert(
             )
         )
     LOG.info(f"skipped {unk} UNK row(s) and {no_image} row(s) without an image")
-    if encoder.report():
-        LOG.info(encoder.report())
+    encoder.log_report()
     return write_datalist(
         out,
         items,
