@@ -14,6 +14,17 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import data, handlers, metrics, report, transforms, utils  # noqa: E402  (light: torch, numpy, monai only)
+from . import data, engines, handlers, losses, metrics, networks, report, transforms, utils  # noqa: E402
 
-__all__ = ["__version__", "data", "handlers", "metrics", "report", "transforms", "utils"]
+__all__ = [
+    "__version__",
+    "data",
+    "engines",
+    "handlers",
+    "losses",
+    "metrics",
+    "networks",
+    "report",
+    "transforms",
+    "utils",
+]

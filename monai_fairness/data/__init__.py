@@ -11,6 +11,14 @@ from .datalist import (
     read_datalist,
     validate_datalist,
 )
+from .group_sampling import (
+    check_group_id,
+    endless,
+    group_balanced_sample_weights,
+    group_frequency_weights,
+    group_loaders,
+    select_group,
+)
 from .dicom import IDENTIFYING_KEYWORDS, age_from_dates, parse_dicom_age, read_dicom_attributes
 from .splits import stratified_split
 
@@ -28,4 +36,10 @@ __all__ = [
     "parse_dicom_age",
     "read_dicom_attributes",
     "stratified_split",
+    "check_group_id",
+    "endless",
+    "group_balanced_sample_weights",
+    "group_frequency_weights",
+    "group_loaders",
+    "select_group",
 ]

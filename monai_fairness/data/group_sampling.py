@@ -1,0 +1,119 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""Group-aware sampling helpers: group-balanced sample weights, inverse-frequency loss weights, per-group loaders."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
+
+from monai_fairness.data.datalist import DatalistError
+from monai_fairness.utils.enums import FairnessKeys
+
+__all__ = [
+    "check_group_id",
+    "endless", "group_balanced_sample_weights", "group_frequency_weights", "group_loaders", "select_group"]
+
+
+def _groups(items: Sequence[Mapping[str, Any]], stage: str) -> list[int]:
+    groups = []
+    for i, item in enumerate(items):
+        if FairnessKeys.GROUP not in item:
+            raise DatalistError(
+                f"stage '{stage}' needs a 'group' on every training item; item {i} "
+                f"({item.get('id', item.get('image', '?'))}) has none (keys: {sorted(item)})."
+            )
+        groups.append(int(item[FairnessKeys.GROUP]))
+    if not groups:
+        raise DatalistError(f"stage '{stage}' expected at least one training item but got none.")
+    return groups
+
+
+def group_frequency_weights(
+    items: Sequence[Mapping[str, Any]], num_groups: int | None = None, stage: str = "train_reweighting"
+) -> list[float]:
+    """Per-group loss weights ``w_k = N / (K * n_k)`` (1 for every group when groups are balanced).
+
+    Raises:
+        DatalistError: When an item has no group or a group in ``range(num_groups)`` has no item.
+    """
+    groups = _groups(items, stage)
+    k = num_groups if num_groups is not None else max(groups) + 1
+    counts = Counter(groups)
+    empty = [g for g in range(k) if counts[g] == 0]
+    if empty:
+        raise DatalistError(f"stage '{stage}' expected training items in every group 0..{k - 1} but groups {empty} have none.")
+    return [len(groups) / (k * counts[g]) for g in range(k)]
+
+
+def group_balanced_sample_weights(
+    items: Sequence[Mapping[str, Any]], by_class: bool = False, stage: str = "train_resampling"
+) -> torch.Tensor:
+    """Sampling weight per item so that each group (or group x class cell) is drawn equally often.
+
+    Use with ``torch.utils.data.WeightedRandomSampler(weights, num_samples=len(items), replacement=True)`` (or
+    ``monai.data.DistributedWeightedRandomSampler`` under DDP).
+    """
+    groups = _groups(items, stage)
+    keys: list[Any] = [(g, int(item["label"])) if by_class else g for g, item in zip(groups, items)]
+    counts = Counter(keys)
+    return torch.tensor([1.0 / counts[key] for key in keys], dtype=torch.double)
+
+
+def group_loaders(
+    dataset: Dataset, batch_size: int = 64, num_workers: int = 0, stage: str = "train_backbone", **kwargs: Any
+) -> dict[int, DataLoader]:
+    """One loader per group over the items of ``dataset`` (a MONAI dataset with ``.data``), sampled with replacement.
+
+    The loaders share ``dataset`` (and so its cache); used for FIS's per-group extra batches. Groups smaller than the
+    batch are drawn with replacement, as every draw is.
+
+    Raises:
+        DatalistError: When an item has no group.
+    """
+    groups = _groups(dataset.data, stage)  # type: ignore[attr-defined]
+    loaders = {}
+    for k in sorted(set(groups)):
+        subset = Subset(dataset, [i for i, g in enumerate(groups) if g == k])
+        sampler = RandomSampler(subset, replacement=True, num_samples=batch_size)
+        loaders[k] = DataLoader(subset, batch_size=batch_size, sampler=sampler, num_workers=num_workers, **kwargs)
+    return loaders
+
+
+def endless(loader: DataLoader) -> Iterator[Any]:
+    """Cycle over a loader forever (a fresh pass, and fresh random draws, each time)."""
+    while True:
+        yield from loader
+
+
+def select_group(items: Sequence[Mapping[str, Any]], group_id: int, stage: str = "train_teacher") -> list[dict]:
+    """The items of one group (a FairDi teacher's training or validation data).
+
+    Raises:
+        DatalistError: When an item has no group or no item belongs to ``group_id``.
+    """
+    groups = _groups(items, stage)
+    selected = [dict(item) for item, g in zip(items, groups) if g == int(group_id)]
+    if not selected:
+        raise DatalistError(
+            f"stage '{stage}' expected items of group_id {group_id} but got none (groups present: {sorted(set(groups))})."
+        )
+    return selected
+
+
+def check_group_id(group_id: Any, num_groups: int, stage: str = "train_teacher") -> int:
+    """``group_id`` as an int in ``[0, num_groups)``; the error says how to pass it.
+
+    Raises:
+        ValueError: When it is missing or out of range.
+    """
+    if isinstance(group_id, bool) or not isinstance(group_id, (int, str)) or not str(group_id).isdigit():
+        raise ValueError(
+            f"stage '{stage}' expected group_id an int in [0, {num_groups - 1}] (pass --group_id k) but got {group_id!r}."
+        )
+    if not 0 <= int(group_id) < num_groups:
+        raise ValueError(f"stage '{stage}' expected group_id in [0, {num_groups - 1}] but got {group_id!r}.")
+    return int(group_id)

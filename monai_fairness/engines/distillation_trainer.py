@@ -1,0 +1,70 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""FairDi stage 2: distil the per-group teachers into one student."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from monai_fairness.engines.group_trainer import GroupAwareTrainer
+from monai_fairness.losses.distillation import DistillationLoss
+from monai_fairness.networks.teacher_set import FrozenTeacherSet
+
+__all__ = ["DistillationTrainer"]
+
+
+class DistillationTrainer(GroupAwareTrainer):
+    """Student training: ``L = task_weight * L_task(S(x), y) + kd_weight * L_KD(S(x), T_{a}(x))`` (FairDi stage 2).
+
+    The teachers (:class:`~monai_fairness.networks.FrozenTeacherSet`) see the student's own (augmented) input and
+    each sample goes to its own group's teacher, under ``no_grad`` and in eval mode. They must not be part of
+    ``network`` or of the optimizer (checked here). ``engine.state.output`` holds ``loss``, ``loss_task`` and
+    ``loss_kd``.
+
+    Reference: Masroor et al., "Fair Distillation: Teaching Fairness from Biased Teachers in Medical Imaging", arXiv
+    2411.11939. KL form, temperature 4 and unit weights are our choices (``shared/design/methods.md`` section 4).
+
+    Args:
+        teachers: the frozen teacher set.
+        kd_loss: default ``DistillationLoss(temperature=4, activation="softmax")``.
+        kd_weight: ``lambda_KD``; default 1.
+        task_weight: weight of ``loss_function``; default 1.
+        args, kwargs: :class:`GroupAwareTrainer` arguments (``stage`` defaults to ``"train_student"``).
+
+    Raises:
+        ValueError: When a teacher parameter is in the optimizer or inside ``network``.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        teachers: FrozenTeacherSet,
+        kd_loss: DistillationLoss | None = None,
+        kd_weight: float = 1.0,
+        task_weight: float = 1.0,
+        **kwargs: Any,
+    ):
+        kwargs.setdefault("stage", "train_student")
+        super().__init__(*args, **kwargs)
+        if not isinstance(teachers, FrozenTeacherSet):
+            raise TypeError(f"teachers expected a FrozenTeacherSet but got {type(teachers).__name__}.")
+        teacher_params = {id(p) for p in teachers.parameters()}
+        in_optimizer = any(id(p) in teacher_params for grp in self.optimizer.param_groups for p in grp["params"])
+        in_network = any(id(p) in teacher_params for p in self.network.parameters())
+        if in_optimizer or in_network:
+            raise ValueError(
+                "teachers expected outside the student's optimizer and network but "
+                + ("the optimizer" if in_optimizer else "the network")
+                + " holds teacher parameters."
+            )
+        self.teachers = teachers
+        self.kd_loss = kd_loss if kd_loss is not None else DistillationLoss()
+        self.kd_weight, self.task_weight = float(kd_weight), float(task_weight)
+
+    def compute_losses(
+        self, inputs: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pred: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        task = self.loss_function(pred, targets).mean()
+        kd = self.kd_loss(pred, self.teachers(inputs, groups))
+        return {"loss": self.task_weight * task + self.kd_weight * kd, "task": task.detach(), "kd": kd.detach()}
