@@ -1,0 +1,141 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""FairDi trainers on a tiny linear model: loss parts in the output, teachers untouched, group errors name the stage."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+
+import pytest
+import torch
+from monai.data import DataLoader, Dataset
+from torch import nn
+
+from monai_fairness.data import DatalistError, group_loaders
+from monai_fairness.engines import DistillationTrainer, FISTrainer, GroupAwareTrainer
+from monai_fairness.losses import GroupReweightedLoss
+from monai_fairness.networks import FrozenTeacherSet
+
+
+def _items(n: int = 24, with_group: bool = True) -> list[dict]:
+    g = torch.Generator().manual_seed(0)
+    items = []
+    for i in range(n):
+        label = i % 2
+        item = {"image": torch.randn(4, generator=g) + label, "label": torch.tensor(label)}
+        if with_group:
+            item["group"] = int(i % 3 == 0)
+        items.append(item)
+    return items
+
+
+def _net() -> nn.Module:
+    return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+
+
+def _digest(module: nn.Module) -> str:
+    h = hashlib.sha256()
+    for k, v in module.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _student_trainer(items, teachers, **kw):
+    net = _net()
+    return DistillationTrainer(
+        device=torch.device("cpu"),
+        max_epochs=1,
+        train_data_loader=DataLoader(Dataset(items), batch_size=8, shuffle=True),
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        loss_function=nn.CrossEntropyLoss(),
+        teachers=teachers,
+        **kw,
+    )
+
+
+def test_student_epoch_leaves_teachers_unchanged_and_logs_loss_parts():
+    teachers = FrozenTeacherSet([_net(), _net()])
+    before = _digest(teachers)
+    trainer = _student_trainer(_items(), teachers, kd_weight=0.5)
+    student_before = _digest(trainer.network)
+    trainer.run()
+    assert _digest(teachers) == before  # weights and BatchNorm running statistics
+    assert _digest(trainer.network) != student_before
+    out = trainer.state.output[0]  # decollated per sample; scalars repeat
+    assert {"loss", "loss_task", "loss_kd", "group"} <= set(out)
+    assert float(out["loss"]) == pytest.approx(float(out["loss_task"] + 0.5 * out["loss_kd"]), rel=1e-5)
+
+
+def test_teachers_inside_the_optimizer_are_refused():
+    teachers = FrozenTeacherSet([_net(), _net()])
+    net = _net()
+    params = list(net.parameters()) + list(teachers.parameters())
+    with pytest.raises(ValueError, match="teachers expected outside the student's optimizer"):
+        DistillationTrainer(
+            device=torch.device("cpu"),
+            max_epochs=1,
+            train_data_loader=DataLoader(Dataset(_items()), batch_size=8),
+            network=net,
+            optimizer=torch.optim.SGD(params, lr=0.1),
+            loss_function=nn.CrossEntropyLoss(),
+            teachers=teachers,
+        )
+
+
+def test_student_without_group_fails_naming_the_stage():
+    trainer = _student_trainer(_items(with_group=False), FrozenTeacherSet([_net(), _net()]))
+    with pytest.raises(DatalistError, match="stage 'train_student' needs 'group' in every training batch"):
+        trainer.run()
+
+
+def test_fis_trainer_runs_with_group_batches_and_reports_task_loss():
+    items = _items(30)
+    dataset = Dataset(items)
+    net = _net()
+    trainer = FISTrainer(
+        device=torch.device("cpu"),
+        max_epochs=2,
+        train_data_loader=DataLoader(dataset, batch_size=8, shuffle=True),
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        loss_function=nn.CrossEntropyLoss(reduction="none"),
+        group_loaders=group_loaders(dataset, batch_size=5),
+    )
+    before = copy.deepcopy(net.state_dict())
+    trainer.run()
+    out = trainer.state.output[0]  # decollated per sample; scalars repeat
+    assert {"loss", "loss_task"} <= set(out) and torch.isfinite(torch.as_tensor(out["loss"]))
+    assert any(not torch.equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_fis_trainer_needs_a_per_sample_loss():
+    dataset = Dataset(_items())
+    net = _net()
+    trainer = FISTrainer(
+        device=torch.device("cpu"),
+        max_epochs=1,
+        train_data_loader=DataLoader(dataset, batch_size=8),
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        loss_function=nn.CrossEntropyLoss(),  # mean-reduced: wrong
+        group_loaders=group_loaders(dataset, batch_size=4),
+    )
+    with pytest.raises(ValueError, match="reduction='none'"):
+        trainer.run()
+
+
+def test_reweighting_trainer_passes_groups_to_the_loss():
+    net = _net()
+    trainer = GroupAwareTrainer(
+        device=torch.device("cpu"),
+        max_epochs=1,
+        train_data_loader=DataLoader(Dataset(_items()), batch_size=8),
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        loss_function=GroupReweightedLoss(nn.CrossEntropyLoss(reduction="none"), [1.0, 3.0]),
+        stage="train_reweighting",
+    )
+    trainer.run()
+    assert torch.isfinite(torch.as_tensor(trainer.state.output[0]["loss"]))
