@@ -15,32 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
-import subprocess
 import sys
 import time
 
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
+from monai_fairness.pipelines.bundle_runner import run_bundle
 from monai_fairness.report.render import format_text_summary
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ERM_CLS = os.path.join(REPO_ROOT, "bundles", "erm_skin_lesion_classification")
-
-
-def run_bundle(bundle: str, configs: list[str], overrides: dict[str, object]) -> float:
-    """Run ``python -m monai.bundle run`` on a bundle's configs (a list literal, as bundles.md requires)."""
-    files = [os.path.join(bundle, "configs", c) for c in configs]
-    cmd = [sys.executable, "-m", "monai.bundle", "run", "--config_file", repr(files)]
-    cmd += ["--meta_file", os.path.join(bundle, "configs", "metadata.json")]
-    cmd += ["--logging_file", os.path.join(bundle, "configs", "logging.conf")]
-    cmd += ["--bundle_root", bundle]
-    for key, value in overrides.items():
-        cmd += [f"--{key}", str(value)]
-    shown = [f'"{c}"' if c.startswith("[") else shlex.quote(c) for c in cmd]  # list literals as users type them
-    print("\n$ " + " ".join(shown), flush=True)
-    start = time.time()
-    subprocess.run(cmd, check=True)
-    return time.time() - start
 
 
 def main(argv: list[str] | None = None) -> int:

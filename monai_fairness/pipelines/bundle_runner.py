@@ -1,0 +1,39 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""Run bundle commands exactly as a user types them (``python -m monai.bundle run ...``), printing each one."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+
+__all__ = ["bundle_command", "run_bundle"]
+
+
+def bundle_command(bundle: str, configs: Sequence[str], overrides: Mapping[str, object]) -> list[str]:
+    """``python -m monai.bundle run`` on ``bundle/configs/<c>`` (several files as a list literal)."""
+    files = [os.path.join(bundle, "configs", c) for c in configs]
+    cmd = [sys.executable, "-m", "monai.bundle", "run", "--config_file", repr(files)]
+    cmd += ["--meta_file", os.path.join(bundle, "configs", "metadata.json")]
+    cmd += ["--logging_file", os.path.join(bundle, "configs", "logging.conf")]
+    cmd += ["--bundle_root", bundle]
+    for key, value in overrides.items():
+        cmd += [f"--{key}", str(value)]
+    return cmd
+
+
+def run_bundle(bundle: str, configs: Sequence[str], overrides: Mapping[str, object], quiet: bool = False) -> float:
+    """Run one bundle command (printed first, as a user would type it); return its wall time in seconds.
+
+    Raises:
+        subprocess.CalledProcessError: When the command fails.
+    """
+    cmd = bundle_command(bundle, configs, overrides)
+    shown = [f'"{c}"' if c.startswith("[") else shlex.quote(c) for c in cmd]
+    print("\n$ " + " ".join(shown), flush=True)
+    start = time.time()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL if quiet else None)
+    return time.time() - start

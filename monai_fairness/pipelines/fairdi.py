@@ -1,0 +1,142 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""The whole FairDi pipeline of a FairDi bundle, in order, as ordinary bundle commands.
+
+    python -m monai_fairness.pipelines.fairdi --bundle bundles/fairdi_skin_lesion_classification \
+        --dataset_dir data/demo/derm --workdir runs/fairdi_cls
+
+1. ``train_backbone``: FIS backbone -> ``models/backbone.pt``;
+2. ``train_teacher`` once per group k (``--group_id k``) -> ``models/teacher_g{k}.pt``;
+3. ``train_student`` -> ``models/model.pt`` (the deployable model);
+4. baselines (``--baselines erm resampling reweighting``; default ``erm``) -> ``models/<name>.pt``;
+5. ``evaluate`` for every model -> ``eval/<name>/predictions.csv``, ``report.json``, ``report.html``;
+6. the side-by-side comparison -> ``eval/comparison.json`` and ``eval/comparison.html``, printed as a table.
+
+Each command is printed before it runs. A finished stage leaves ``models/<stage>.done`` and is skipped on a rerun
+(``--force`` redoes everything); an interrupted stage resumes from its last epoch checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from monai_fairness.data.datalist import num_groups as count_groups
+from monai_fairness.pipelines.bundle_runner import run_bundle
+from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
+
+__all__ = ["BASELINES", "run_fairdi", "main"]
+
+BASELINES = {
+    "erm": ["train.json"],
+    "resampling": ["train.json", "train_resampling.json"],
+    "reweighting": ["train.json", "train_reweighting.json"],
+}
+
+
+def _parse_sets(sets: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for s in sets:
+        if "=" not in s:
+            raise ValueError(f"--set expected KEY=VALUE but got {s!r}.")
+        k, v = s.split("=", 1)
+        out[k] = v
+    return out
+
+
+def run_fairdi(
+    bundle: str,
+    dataset_dir: str,
+    workdir: str,
+    seed: int = 0,
+    baselines: Sequence[str] = ("erm",),
+    overrides: dict[str, str] | None = None,
+    n_bootstrap: int = 1000,
+    force: bool = False,
+    datalist_name: str = "datalist.json",
+) -> dict:
+    """Run every stage (skipping finished ones) and return the comparison (:mod:`monai_fairness.report.compare`).
+
+    Raises:
+        ValueError: When a baseline name is unknown.
+        subprocess.CalledProcessError: When a stage fails (its output says why).
+    """
+    unknown = [b for b in baselines if b not in BASELINES]
+    if unknown:
+        raise ValueError(f"baselines expected names from {sorted(BASELINES)} but got {unknown}.")
+    bundle, workdir = os.path.abspath(bundle), os.path.abspath(workdir)
+    ckpt_dir, out_dir = os.path.join(workdir, "models"), os.path.join(workdir, "eval")
+    os.makedirs(ckpt_dir, exist_ok=True)
+    common: dict[str, object] = {
+        "dataset_dir": os.path.abspath(dataset_dir),
+        "ckpt_dir": ckpt_dir,
+        "output_dir": out_dir,
+        "seed": seed,
+        **(overrides or {}),
+    }
+    k = count_groups(os.path.join(dataset_dir, datalist_name))
+    stages: list[tuple[str, list[str], dict[str, object]]] = [("backbone", ["train.json", "train_backbone.json"], {})]
+    stages += [(f"teacher_g{g}", ["train.json", "train_teacher.json"], {"group_id": g}) for g in range(k)]
+    stages += [("student", ["train.json", "train_student.json"], {})]
+    stages += [(b, BASELINES[b], {}) for b in baselines]
+    timings = {}
+    for name, configs, extra in stages:
+        marker = os.path.join(ckpt_dir, f"{name}.done")
+        if os.path.exists(marker) and not force:
+            print(f"\n[{name}] finished earlier ({marker}); skipped", flush=True)
+            continue
+        timings[name] = run_bundle(bundle, configs, {**common, **extra})
+        open(marker, "w").close()
+    models = list(baselines) + ["backbone"] + [f"teacher_g{g}" for g in range(k)] + ["model"]
+    for name in models:
+        report = os.path.join(out_dir, name, "report.json")
+        if os.path.exists(report) and not force:
+            continue
+        timings[f"evaluate_{name}"] = run_bundle(
+            bundle, ["train.json", "evaluate.json"], {**common, "eval_model": name, "n_bootstrap": n_bootstrap}
+        )
+    reports = {("fairdi_student" if n == "model" else n): os.path.join(out_dir, n, "report.json") for n in models}
+    comparison = compare_reports(reports, reference="erm" if "erm" in baselines else None)
+    comparison["timings_s"] = {n: round(t, 1) for n, t in timings.items()}
+
+    with open(os.path.join(out_dir, "comparison.json"), "w") as f:
+        json.dump(comparison, f, indent=1)
+    with open(os.path.join(out_dir, "comparison.html"), "w") as f:
+        f.write(render_comparison_html(comparison, title=f"FairDi vs baselines: {os.path.basename(bundle)}"))
+    return comparison
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True, help="a FairDi bundle folder")
+    p.add_argument("--dataset_dir", required=True, help="folder holding the datalist")
+    p.add_argument("--workdir", required=True, help="models/ and eval/ go here")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--baselines", nargs="*", default=["erm"], choices=sorted(BASELINES))
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override for every stage")
+    p.add_argument("--n_bootstrap", type=int, default=1000)
+    p.add_argument("--force", action="store_true", help="rerun finished stages")
+    args = p.parse_args(argv)
+    start = time.time()
+    comparison = run_fairdi(
+        args.bundle,
+        args.dataset_dir,
+        args.workdir,
+        args.seed,
+        args.baselines,
+        _parse_sets(args.set),
+        args.n_bootstrap,
+        args.force,
+    )
+    print("\n=== FairDi: side by side on the test split ===")
+    print(format_comparison(comparison))
+    print(f"\ncomparison: {os.path.join(os.path.abspath(args.workdir), 'eval', 'comparison.html')}")
+    print(f"total {time.time() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
