@@ -3,6 +3,9 @@
 
 python -m benchmarks.run                      # all
 python -m benchmarks.run --only cache_dataset --data-dir data/demo
+python -m benchmarks.run --only fairdi_step
+
+Efficacy runs that train whole pipelines are separate: python -m benchmarks.fairdi_efficacy --help
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import sys
 
 import torch
 
-from benchmarks import cache_dataset, report_metrics
+from benchmarks import cache_dataset, fairdi_step, report_metrics
 
 BENCHMARKS = {
     "cache_dataset": lambda data_dir: cache_dataset.run(data_dir),
     "report_metrics": lambda data_dir: report_metrics.run(),
+    "fairdi_step": lambda data_dir: fairdi_step.run(),
 }
 
 

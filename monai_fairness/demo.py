@@ -2,28 +2,36 @@
 """The main job: ``make demo`` (``python -m monai_fairness.demo``).
 
 1. generate the planted-bias demo data if it is missing (``data_prep/make_demo_data.py``);
-2. train the ERM skin-lesion classifier bundle with ``python -m monai.bundle run`` (train.json);
-3. evaluate it on the test split (train.json + evaluate.json), which writes the predictions CSV;
-4. print the fairness report summary (per-group accuracy/AUC and the gaps) and where the outputs are, including the
-   HTML report written by the evaluation.
+2. run the FairDi pipeline of ``bundles/fairdi_skin_lesion_classification`` (``monai_fairness.pipelines.fairdi``):
+   the ERM baseline, the FIS backbone, one teacher per skin-tone group and the distilled student, each an ordinary
+   ``python -m monai.bundle run`` command printed before it runs, then each model's evaluation on the test split
+   (predictions CSV, ``report.json``, ``report.html``);
+3. print ERM vs FairDi side by side (per-group accuracy/AUC and the gaps) and where the outputs are, including the
+   comparison page ``comparison.html``.
 
-Every step is an ordinary bundle command, printed before it runs, so it can be rerun by hand.
+A rerun skips finished stages; an interrupted stage resumes from its last epoch checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
-from monai_fairness.pipelines.bundle_runner import run_bundle
-from monai_fairness.report.render import format_text_summary
+from monai_fairness.pipelines.fairdi import run_fairdi
+from monai_fairness.report.compare import format_comparison
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ERM_CLS = os.path.join(REPO_ROOT, "bundles", "erm_skin_lesion_classification")
+FAIRDI_CLS = os.path.join(REPO_ROOT, "bundles", "fairdi_skin_lesion_classification")
+
+
+def _gap_line(comparison: dict, key: str, unit: float, name: str) -> str:
+    erm, student = comparison["models"]["erm"]["gaps"][key], comparison["models"]["fairdi_student"]["gaps"][key]
+    reduction = comparison["versus_reference"]["fairdi_student"][f"{key}_reduction"]
+    cut = f", {100 * reduction:.0f}% smaller" if reduction is not None else ""
+    return f"{name} (light vs dark): ERM {unit * erm:.3g} -> FairDi {unit * student:.3g}{cut}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,48 +39,39 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=os.path.join(REPO_ROOT, "data", "demo"))
     p.add_argument("--out-dir", default=os.path.join(REPO_ROOT, "runs", "demo"))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=None, help="override the bundle's max_epochs")
+    p.add_argument("--epochs", type=int, default=None, help="override max_epochs of every stage but the teachers")
     args = p.parse_args(argv)
     data_dir, out_dir = os.path.abspath(args.data_dir), os.path.abspath(args.out_dir)
-    timings: dict[str, float] = {}
+    start = time.time()
 
     derm_list = os.path.join(data_dir, "derm", "datalist.json")
     ct_list = os.path.join(data_dir, "ct", "datalist.json")
-    start = time.time()
     if not os.path.isfile(derm_list):
         print(f"generating the dermatology demo data in {os.path.dirname(derm_list)} ...", flush=True)
         make_skin_lesion_dataset(os.path.dirname(derm_list), seed=0)
     if not os.path.isfile(ct_list):
         print(f"generating the CT demo data in {os.path.dirname(ct_list)} ...", flush=True)
         make_ct_segmentation_dataset(os.path.dirname(ct_list), seed=0)
-    timings["data"] = time.time() - start
 
-    erm_dir = os.path.join(out_dir, "erm_skin_lesion_classification")
-    common: dict[str, object] = {
-        "dataset_dir": os.path.dirname(derm_list),
-        "ckpt_dir": os.path.join(erm_dir, "models"),
-        "output_dir": os.path.join(erm_dir, "eval"),
-        "seed": args.seed,
-    }
-    train_overrides = dict(common)
-    if args.epochs is not None:
-        train_overrides["max_epochs"] = args.epochs
-    timings["erm_train"] = run_bundle(ERM_CLS, ["train.json"], train_overrides)
-    timings["erm_evaluate"] = run_bundle(ERM_CLS, ["train.json", "evaluate.json"], common)
+    workdir = os.path.join(out_dir, "fairdi_skin_lesion_classification")
+    overrides = {"max_epochs": str(args.epochs)} if args.epochs is not None else {}
+    comparison = run_fairdi(
+        FAIRDI_CLS, os.path.dirname(derm_list), workdir, seed=args.seed, baselines=["erm"], overrides=overrides
+    )
 
-    eval_dir = os.path.join(erm_dir, "eval")
-    with open(os.path.join(eval_dir, "report.json")) as f:
-        report = json.load(f)
-    print("\n=== ERM skin-lesion classifier on the planted-bias test split ===")
-    print(format_text_summary(report))
-    print(f"accuracy gap (light vs dark): {100 * report['fairness']['accuracy_gap']:.1f} points")
+    eval_dir = os.path.join(workdir, "eval")
+    print("\n=== ERM vs FairDi on the planted-bias test split (skin lesions; fractions) ===")
+    print(format_comparison(comparison))
+    print()
+    print(_gap_line(comparison, "accuracy_gap", 100, "accuracy gap, points"))
+    print(_gap_line(comparison, "auc_gap", 1, "AUC gap"))
     print("\noutputs:")
-    print(f"  trained model:   {os.path.join(erm_dir, 'models', 'model.pt')}")
-    print(f"  predictions CSV: {os.path.join(eval_dir, 'predictions.csv')}")
-    print(f"  report JSON:     {os.path.join(eval_dir, 'report.json')}")
-    print(f"  report HTML:     {os.path.join(eval_dir, 'report.html')}")
-    print(f"  demo data:       {data_dir}")
-    print("timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+    print(f"  comparison:        {os.path.join(eval_dir, 'comparison.html')}")
+    print(f"  FairDi student:    {os.path.join(workdir, 'models', 'model.pt')} (report: {eval_dir}/model/)")
+    print(f"  ERM baseline:      {os.path.join(workdir, 'models', 'erm.pt')} (report: {eval_dir}/erm/)")
+    print(f"  backbone/teachers: {os.path.join(workdir, 'models')}")
+    print(f"  demo data:         {data_dir}")
+    print(f"total {time.time() - start:.0f} s")
     return 0
 
 
