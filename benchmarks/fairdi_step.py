@@ -44,7 +44,7 @@ def _time(trainer: SupervisedTrainer) -> float:
     return (time.perf_counter() - start) / trainer.state.iteration
 
 
-def run(steps: int = 12, batch: int = 32, size: int = 64, rounds: int = 3, seed: int = 0) -> dict[str, Any]:
+def run(steps: int = 12, batch: int = 32, size: int = 64, rounds: int = 5, seed: int = 0) -> dict[str, Any]:
     torch.manual_seed(seed)
     data = _batches(steps, batch, size, seed)
     teachers = FrozenTeacherSet([_net(), _net()])

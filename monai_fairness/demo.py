@@ -30,7 +30,10 @@ FAIRDI_CLS = os.path.join(REPO_ROOT, "bundles", "fairdi_skin_lesion_classificati
 def _gap_line(comparison: dict, key: str, unit: float, name: str) -> str:
     erm, student = comparison["models"]["erm"]["gaps"][key], comparison["models"]["fairdi_student"]["gaps"][key]
     reduction = comparison["versus_reference"]["fairdi_student"][f"{key}_reduction"]
-    cut = f", {100 * reduction:.0f}% smaller" if reduction is not None else ""
+    if reduction is None:
+        cut = ""
+    else:
+        cut = f", {abs(100 * reduction):.0f}% {'smaller' if reduction >= 0 else 'larger'}"
     return f"{name} (light vs dark): ERM {unit * erm:.3g} -> FairDi {unit * student:.3g}{cut}"
 
 
