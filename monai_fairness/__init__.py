@@ -7,7 +7,12 @@ Subpackages (import what you need; importing this package has no heavy side effe
 - ``monai_fairness.transforms``: derive the sensitive ``group`` from raw attributes (sex, age, Fitzpatrick, DICOM).
 - ``monai_fairness.handlers``: ignite handlers, e.g. the predictions CSV writer used by every bundle's evaluation.
 - ``monai_fairness.metrics``: per-group metrics, gaps, equity scaling, parity metrics, FATE, bootstrap CIs.
-- ``monai_fairness.report``: predictions CSV -> fairness report JSON/HTML (``python -m monai_fairness.report``).
+- ``monai_fairness.report``: predictions CSV -> fairness report JSON/HTML (``python -m monai_fairness.report``), and
+  several reports side by side (``python -m monai_fairness.report.compare``).
+- ``monai_fairness.losses``: Fair Identity Scaling, (group-routed) distillation, group re-weighting, per-sample DiceCE.
+- ``monai_fairness.networks``: the frozen per-group teacher set of FairDi.
+- ``monai_fairness.engines``: group-aware trainers (FIS backbone, distillation student, re-weighting).
+- ``monai_fairness.pipelines``: run a method's bundle stages in order (``python -m monai_fairness.pipelines.fairdi``).
 """
 
 from __future__ import annotations
