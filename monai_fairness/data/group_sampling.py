@@ -15,7 +15,12 @@ from monai_fairness.utils.enums import FairnessKeys
 
 __all__ = [
     "check_group_id",
-    "endless", "group_balanced_sample_weights", "group_frequency_weights", "group_loaders", "select_group"]
+    "endless",
+    "group_balanced_sample_weights",
+    "group_frequency_weights",
+    "group_loaders",
+    "select_group",
+]
 
 
 def _groups(items: Sequence[Mapping[str, Any]], stage: str) -> list[int]:
