@@ -66,7 +66,8 @@ def sinkhorn_divergence(
             raise ValueError(f"x and y expected the same feature size but got {xs.shape[1]} and {ys.shape[1]}.")
         log_a = torch.full((xs.shape[0],), -math.log(xs.shape[0]), dtype=torch.float64, device=xs.device)
         log_b = torch.full((ys.shape[0],), -math.log(ys.shape[0]), dtype=torch.float64, device=ys.device)
-        c_xy, c_yx = _cost(xs, ys, p), _cost(ys, xs, p)
+        c_xy = _cost(xs, ys, p)
+        c_yx = c_xy.T  # the cost is symmetric: no second distance matrix
         c_xx, c_yy = _cost(xs, xs, p), _cost(ys, ys, p)
         both = torch.cat([xs, ys])
         diameter = float((both.max(0).values - both.min(0).values).norm())
