@@ -12,6 +12,7 @@ Subpackages (import what you need; importing this package has no heavy side effe
 - ``monai_fairness.losses``: Fair Identity Scaling, (group-routed) distillation, group re-weighting, per-sample DiceCE.
 - ``monai_fairness.networks``: the frozen per-group teacher set of FairDi.
 - ``monai_fairness.engines``: group-aware trainers (FIS backbone, distillation student, re-weighting).
+- ``monai_fairness.pruning``: SCP sensitive-channel pruning (SNNL scores, masks, physical removal, plans).
 - ``monai_fairness.pipelines``: run a method's bundle stages in order (``python -m monai_fairness.pipelines.fairdi``).
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import data, engines, handlers, losses, metrics, networks, report, transforms, utils  # noqa: E402
+from . import data, engines, handlers, losses, metrics, networks, pruning, report, transforms, utils  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -29,6 +30,7 @@ __all__ = [
     "losses",
     "metrics",
     "networks",
+    "pruning",
     "report",
     "transforms",
     "utils",

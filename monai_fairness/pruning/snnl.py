@@ -1,0 +1,123 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""Soft Nearest Neighbour Loss (SNNL) against the sensitive attribute, for one or all channels of a layer at once.
+
+SCP (Kong et al., "Achieving Fairness Through Channel Pruning for Dermatological Disease Diagnosis", MICCAI 2024,
+arXiv 2405.08681) scores each channel of a layer by the SNNL of its flattened activation maps with respect to the
+sensitive group: a *low* score means samples of the same group are each other's nearest neighbours in that channel,
+i.e. the channel encodes the attribute, and the lowest-scoring channels are pruned (``shared/design/methods.md`` §3).
+
+Two variants:
+
+- ``official`` (SCP code, the default): cosine distance ``1 - cos``, temperature 1, **the sample's own term counted in
+  the numerator** (it adds ``exp(0) = 1``), the denominator without it, ``-mean_i log((num_i + eps) / den_i)``;
+- ``frosst`` (Frosst, Papernot & Hinton, ICML 2019): the same without the self term in the numerator,
+  ``-mean_i log((num_i + eps) / (den_i + eps))``; the original paper uses squared Euclidean distance.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from monai.utils import StrEnum, look_up_option
+
+__all__ = ["SNNLVariant", "SNNLDistance", "soft_nearest_neighbour_loss", "channel_snnl", "channel_snnl_loop"]
+
+
+class SNNLVariant(StrEnum):
+    OFFICIAL = "official"
+    FROSST = "frosst"
+
+
+class SNNLDistance(StrEnum):
+    COSINE = "cosine"
+    SQUARED_EUCLIDEAN = "squared_euclidean"
+    EUCLIDEAN = "euclidean"
+
+
+def _pairwise_distance(x: torch.Tensor, distance: str) -> torch.Tensor:
+    """``(..., B, D) -> (..., B, B)``; cosine of a zero vector counts as 0 (distance 1), never NaN."""
+    if distance == SNNLDistance.COSINE:
+        xn = F.normalize(x, dim=-1, eps=1e-12)
+        return 1.0 - xn @ xn.transpose(-1, -2)
+    sq = (x * x).sum(-1)
+    d2 = (sq.unsqueeze(-1) + sq.unsqueeze(-2) - 2.0 * (x @ x.transpose(-1, -2))).clamp_min(0.0)
+    return d2 if distance == SNNLDistance.SQUARED_EUCLIDEAN else d2.sqrt()
+
+
+def soft_nearest_neighbour_loss(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float = 1.0,
+    distance: str = SNNLDistance.COSINE,
+    variant: str = SNNLVariant.OFFICIAL,
+    eps: float = 1e-9,
+) -> torch.Tensor:
+    """SNNL of ``features`` with respect to ``labels``, batched over any leading dimensions.
+
+    Args:
+        features: ``(..., B, D)``: B samples of dimension D; every leading index (e.g. a channel) is scored separately.
+        labels: ``(B,)`` integer labels (here the sensitive group).
+        temperature: ``T > 0`` in ``exp(-d / T)``.
+        distance: ``cosine`` (``1 - cos``), ``squared_euclidean`` or ``euclidean``.
+        variant: ``official`` (self term in the numerator) or ``frosst`` (self term excluded); see the module docstring.
+        eps: added inside the logarithm.
+
+    Returns:
+        ``(...)``: the loss per leading index (a 0-dim tensor for ``(B, D)`` input), in the dtype of ``features``.
+    """
+    variant = look_up_option(variant, SNNLVariant)
+    distance = look_up_option(distance, SNNLDistance)
+    if temperature <= 0:
+        raise ValueError(f"temperature expected > 0 but got {temperature!r}.")
+    if features.ndim < 2:
+        raise ValueError(f"features expected shape (..., B, D) but got {tuple(features.shape)}.")
+    b = features.shape[-2]
+    labels = torch.as_tensor(labels, device=features.device).reshape(-1)
+    if labels.numel() != b:
+        raise ValueError(f"labels expected {b} entries (features' dim -2) but got {labels.numel()}.")
+    if b < 2:
+        raise ValueError(f"soft_nearest_neighbour_loss needs at least 2 samples but got {b}.")
+    kernel = torch.exp(-_pairwise_distance(features, distance) / temperature)
+    eye = torch.eye(b, dtype=torch.bool, device=features.device)
+    same = labels.unsqueeze(0) == labels.unsqueeze(1)
+    num_mask = same if variant == SNNLVariant.OFFICIAL else same & ~eye
+    num = (kernel * num_mask).sum(-1)
+    den = (kernel * ~eye).sum(-1)
+    ratio = (num + eps) / den if variant == SNNLVariant.OFFICIAL else (num + eps) / (den + eps)
+    return -torch.log(ratio).mean(-1)
+
+
+def channel_snnl(
+    activations: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float = 1.0,
+    distance: str = SNNLDistance.COSINE,
+    variant: str = SNNLVariant.OFFICIAL,
+    eps: float = 1e-9,
+) -> torch.Tensor:
+    """SNNL of every channel at once: ``(B, C, *spatial) -> (C,)``, one batched computation (C distance matrices).
+
+    Each channel's map is flattened per sample (``(B, prod(spatial))``), as the SCP code does with ``split`` on dim 1,
+    but all C matrices of ``B x B`` distances are computed together instead of in a Python loop over channels.
+    """
+    if activations.ndim < 2:
+        raise ValueError(f"activations expected shape (B, C, *spatial) but got {tuple(activations.shape)}.")
+    per_channel = activations.flatten(2).transpose(0, 1)  # (C, B, D)
+    return soft_nearest_neighbour_loss(per_channel, labels, temperature, distance, variant, eps)
+
+
+def channel_snnl_loop(
+    activations: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float = 1.0,
+    distance: str = SNNLDistance.COSINE,
+    variant: str = SNNLVariant.OFFICIAL,
+    eps: float = 1e-9,
+) -> torch.Tensor:
+    """Reference: the official per-channel loop (one SNNL call per channel). Same result as :func:`channel_snnl`."""
+    return torch.stack(
+        [
+            soft_nearest_neighbour_loss(activations[:, c].flatten(1), labels, temperature, distance, variant, eps)
+            for c in range(activations.shape[1])
+        ]
+    )
