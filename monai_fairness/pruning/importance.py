@@ -98,7 +98,7 @@ def score_channels(
     with eval_mode(network), torch.no_grad(), capture_output(network, target_layer) as store:
         for i, batch in enumerate(batches):
             if group_key not in batch:
-                raise KeyError(f"score_channels: calibration batch {i} has no {group_key!r} key (the sensitive group).")
+                raise KeyError(f"score_channels: calibration batch {i} has no '{group_key}' key (the sensitive group).")
             groups = torch.as_tensor(batch[group_key]).reshape(-1)
             if groups.unique().numel() < 2:
                 warnings.warn(
