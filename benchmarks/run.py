@@ -4,8 +4,10 @@
 python -m benchmarks.run                      # all
 python -m benchmarks.run --only cache_dataset --data-dir data/demo
 python -m benchmarks.run --only fairdi_step
+python -m benchmarks.run --only scp_snnl --only scp_pruned_vs_masked
 
-Efficacy runs that train whole pipelines are separate: python -m benchmarks.fairdi_efficacy --help
+Efficacy runs that train whole pipelines are separate: python -m benchmarks.fairdi_efficacy --help,
+python -m benchmarks.scp_efficacy --help
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import sys
 
 import torch
 
-from benchmarks import cache_dataset, fairdi_step, report_metrics
+from benchmarks import cache_dataset, fairdi_step, report_metrics, scp_scores
 
 BENCHMARKS = {
     "cache_dataset": lambda data_dir: cache_dataset.run(data_dir),
     "report_metrics": lambda data_dir: report_metrics.run(),
     "fairdi_step": lambda data_dir: fairdi_step.run(),
+    "scp_snnl": lambda data_dir: scp_scores.run_snnl(),
+    "scp_pruned_vs_masked": lambda data_dir: scp_scores.run_pruned_vs_masked(),
 }
 
 

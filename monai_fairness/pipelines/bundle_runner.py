@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-__all__ = ["bundle_command", "run_bundle"]
+__all__ = ["bundle_command", "run_bundle", "parse_sets", "run_stages"]
 
 
 def bundle_command(bundle: str, configs: Sequence[str], overrides: Mapping[str, object]) -> list[str]:
@@ -37,3 +37,34 @@ def run_bundle(bundle: str, configs: Sequence[str], overrides: Mapping[str, obje
     start = time.time()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL if quiet else None)
     return time.time() - start
+
+
+def parse_sets(sets: Sequence[str]) -> dict[str, str]:
+    """``["k=v", ...]`` (a pipeline's ``--set`` options) -> ``{"k": "v"}``."""
+    out = {}
+    for s in sets:
+        if "=" not in s:
+            raise ValueError(f"--set expected KEY=VALUE but got {s!r}.")
+        k, v = s.split("=", 1)
+        out[k] = v
+    return out
+
+
+def run_stages(
+    bundle: str,
+    stages: Sequence[tuple[str, Sequence[str], Mapping[str, object]]],
+    common: Mapping[str, object],
+    ckpt_dir: str,
+    force: bool = False,
+) -> dict[str, float]:
+    """Run ``(name, configs, overrides)`` stages in order; a finished one leaves ``ckpt_dir/<name>.done`` and is
+    skipped on a rerun (unless ``force``). Returns the wall time of each stage that ran."""
+    timings = {}
+    for name, configs, extra in stages:
+        marker = os.path.join(ckpt_dir, f"{name}.done")
+        if os.path.exists(marker) and not force:
+            print(f"\n[{name}] finished earlier ({marker}); skipped", flush=True)
+            continue
+        timings[name] = run_bundle(bundle, configs, {**common, **extra})
+        open(marker, "w").close()
+    return timings

@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 
 from monai_fairness.data.datalist import num_groups as count_groups
-from monai_fairness.pipelines.bundle_runner import run_bundle
+from monai_fairness.pipelines.bundle_runner import parse_sets, run_bundle, run_stages
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["BASELINES", "run_fairdi", "main"]
@@ -35,16 +35,6 @@ BASELINES = {
     "resampling": ["train.json", "train_resampling.json"],
     "reweighting": ["train.json", "train_reweighting.json"],
 }
-
-
-def _parse_sets(sets: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for s in sets:
-        if "=" not in s:
-            raise ValueError(f"--set expected KEY=VALUE but got {s!r}.")
-        k, v = s.split("=", 1)
-        out[k] = v
-    return out
 
 
 def run_fairdi(
@@ -82,14 +72,7 @@ def run_fairdi(
     stages += [(f"teacher_g{g}", ["train.json", "train_teacher.json"], {"group_id": g}) for g in range(k)]
     stages += [("student", ["train.json", "train_student.json"], {})]
     stages += [(b, BASELINES[b], {}) for b in baselines]
-    timings = {}
-    for name, configs, extra in stages:
-        marker = os.path.join(ckpt_dir, f"{name}.done")
-        if os.path.exists(marker) and not force:
-            print(f"\n[{name}] finished earlier ({marker}); skipped", flush=True)
-            continue
-        timings[name] = run_bundle(bundle, configs, {**common, **extra})
-        open(marker, "w").close()
+    timings = run_stages(bundle, stages, common, ckpt_dir, force)
     models = list(baselines) + ["backbone"] + [f"teacher_g{g}" for g in range(k)] + ["model"]
     for name in models:
         report = os.path.join(out_dir, name, "report.json")
@@ -127,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         args.workdir,
         args.seed,
         args.baselines,
-        _parse_sets(args.set),
+        parse_sets(args.set),
         args.n_bootstrap,
         args.force,
     )

@@ -37,8 +37,10 @@ class StopRule:
 
     Args:
         max_iterations: prune -> fine-tune rounds at most.
-        fate_patience: stop after this many rounds in a row without a better validation FATE.
-        max_accuracy_drop: stop once validation accuracy is more than this (absolute) below the vanilla model's.
+        fate_patience: stop after this many rounds in a row without a better validation FATE; ``None`` or 0: off (a
+            bundle CLI cannot pass ``None``, so ``--fate_patience 0``).
+        max_accuracy_drop: stop once validation accuracy is more than this (absolute) below the vanilla model's
+            (``None`` or ``1.0``: off).
     """
 
     max_iterations: int = 4
@@ -57,7 +59,7 @@ class StopRule:
             return (
                 f"validation accuracy dropped {last['accuracy_drop']:.4f} > max_accuracy_drop {self.max_accuracy_drop}"
             )
-        if self.fate_patience is not None:
+        if self.fate_patience:
             best = -math.inf
             since = 0
             for r in rounds:

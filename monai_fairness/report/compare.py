@@ -25,7 +25,7 @@ from monai_fairness.report.render import _fmt, _png, _table
 __all__ = ["compare_reports", "format_comparison", "render_comparison_html", "main"]
 
 _GAPS = {
-    "classification": ("accuracy_gap", "auc_gap", "eodds", "dpd"),
+    "classification": ("accuracy_gap", "auc_gap", "eodds", "dpd", "eopp0", "eopp1", "eodd"),
     "segmentation": ("dice_gap", "dice_std", "dice_skewness"),
 }
 _HEADLINE_UTILITY = {"classification": "auc", "segmentation": "dice"}

@@ -1,5 +1,5 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Channel scores over a calibration loader: hook capture, eval mode, skipped single-group batches, excluded channels."""
+"""Channel scores over a calibration loader: hook capture, eval mode, skipped one-group batches, excluded channels."""
 
 from __future__ import annotations
 

@@ -143,6 +143,7 @@ def test_stop_rule():
     assert "accuracy dropped 0.0300" in rule.reason([base, _h(0.5, drop=0.03)])
     assert rule.reason([base, _h(0.1), _h(0.2), _h(0.3), _h(0.4)]) == "reached max_iterations 4"
     assert StopRule(max_iterations=9, fate_patience=2, max_accuracy_drop=None).reason([base, _h(0.1), _h(0.0)]) is None
+    assert StopRule(max_iterations=9, fate_patience=0).reason([base, _h(0.1), _h(0.0), _h(-0.1)]) is None
     with pytest.raises(ValueError, match="max_iterations"):
         StopRule(max_iterations=0)
 
