@@ -7,7 +7,10 @@
    ``python -m monai.bundle run`` command printed before it runs, then each model's evaluation on the test split
    (predictions CSV, ``report.json``, ``report.html``);
 3. print ERM vs FairDi side by side (per-group accuracy/AUC and the gaps) and where the outputs are, including the
-   comparison page ``comparison.html``.
+   comparison page ``comparison.html``;
+4. run the SCP pipeline of ``bundles/scp_skin_lesion_classification`` (``monai_fairness.pipelines.scp``) on the same
+   classifier: the ERM model of step 2 is the vanilla model (same ResNet-18 and transforms), its channels are scored
+   against skin tone, pruned and fine-tuned; print vanilla vs pruned with EOpp0/EOpp1/EOdd and FATE.
 
 A rerun skips finished stages; an interrupted stage resumes from its last epoch checkpoint.
 """
@@ -21,10 +24,12 @@ import time
 
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
 from monai_fairness.pipelines.fairdi import run_fairdi
+from monai_fairness.pipelines.scp import format_scp, run_scp
 from monai_fairness.report.compare import format_comparison
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAIRDI_CLS = os.path.join(REPO_ROOT, "bundles", "fairdi_skin_lesion_classification")
+SCP_CLS = os.path.join(REPO_ROOT, "bundles", "scp_skin_lesion_classification")
 
 
 def _gap_line(comparison: dict, key: str, unit: float, name: str) -> str:
@@ -73,6 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  FairDi student:    {os.path.join(workdir, 'models', 'model.pt')} (report: {eval_dir}/model/)")
     print(f"  ERM baseline:      {os.path.join(workdir, 'models', 'erm.pt')} (report: {eval_dir}/erm/)")
     print(f"  backbone/teachers: {os.path.join(workdir, 'models')}")
+
+    scp_dir = os.path.join(out_dir, "scp_skin_lesion_classification")
+    scp = run_scp(
+        SCP_CLS,
+        os.path.dirname(derm_list),
+        scp_dir,
+        seed=args.seed,
+        vanilla_checkpoint=os.path.join(workdir, "models", "erm.pt"),
+    )
+    print("\n=== SCP: vanilla (the ERM model above) vs pruned + fine-tuned, same test split ===")
+    print(format_scp(scp))
+    print("\noutputs:")
+    print(f"  comparison:        {os.path.join(scp_dir, 'eval', 'comparison.html')}")
+    print(f"  pruned model:      {os.path.join(scp_dir, 'models', 'model.pt')} + pruning_plan.json")
+    print(f"  channel scores:    {os.path.join(scp_dir, 'eval', 'scores', 'channel_scores.png')}")
     print(f"  demo data:         {data_dir}")
     print(f"total {time.time() - start:.0f} s")
     return 0
