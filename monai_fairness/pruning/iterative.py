@@ -228,5 +228,14 @@ class IterativeChannelPruning:
 
     def _select(self, rounds: list[dict[str, Any]]) -> dict[str, Any]:
         bound = self.stop_rule.max_accuracy_drop
-        ok = [r for r in rounds if bound is None or r["accuracy_drop"] <= bound] or rounds[:1]
-        return max(ok, key=lambda r: (r["fate"], -r["iteration"]))
+        ok = [r for r in rounds if bound is None or r["accuracy_drop"] <= bound]
+        if not ok:
+            logger.warning(f"SCP: every iteration lost more than {bound} validation accuracy; keeping iteration 1.")
+            ok = rounds[:1]
+        best = max(ok, key=lambda r: (r["fate"], -r["iteration"]))
+        if not best["fate"] > 0:
+            logger.warning(
+                f"SCP: no iteration improved the validation trade-off (best FATE {best['fate']}); the vanilla model "
+                "may serve this data better than the pruned one."
+            )
+        return best
