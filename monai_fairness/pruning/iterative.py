@@ -153,6 +153,9 @@ class IterativeChannelPruning:
             self._load(self._iter_ckpt(last["iteration"]))
             self.pruner.mask.set(last["pruned"])
             logger.info(f"SCP: resuming after iteration {last['iteration']} ({len(last['pruned'])} channels pruned).")
+        elif self.vanilla_file is not None:  # interrupted during the first iteration: start it again from vanilla
+            self._load(self.vanilla_file)
+            logger.info("SCP: resuming before iteration 1 from the vanilla model.")
         return history
 
     def _entry(self, k: int, metrics: dict[str, float], base: dict[str, float], pruned_now: list[int]) -> dict:

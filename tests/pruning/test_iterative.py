@@ -154,3 +154,28 @@ def test_missing_validation_metrics_are_named(tmp_path):
     with pytest.raises(KeyError, match="val_nope"):
         wf.run()
     assert not os.path.exists(tmp_path / "models" / "model.pt")
+
+
+def test_run_interrupted_in_its_first_iteration_restarts_it_from_the_vanilla_model(tmp_path):
+    vanilla = make_net("vgg")
+    torch.save(vanilla.state_dict(), tmp_path / "vanilla.pt")
+    wf, net, _ = _workflow(tmp_path, max_iterations=1, vanilla=str(tmp_path / "vanilla.pt"))
+
+    def crash(engine):
+        raise KeyboardInterrupt
+
+    wf.trainer.add_event_handler(Events.ITERATION_COMPLETED, crash)
+    with pytest.raises(KeyboardInterrupt):
+        wf.run()
+    assert (tmp_path / "scp" / "scp_history.json").exists() and not (tmp_path / "models" / "scp_iter1.pt").exists()
+    # the rerun starts from a differently initialised network: it must reload the vanilla weights before fine-tuning
+    torch.manual_seed(123)
+    wf2, net2, _ = _workflow(tmp_path, max_iterations=1, vanilla=str(tmp_path / "vanilla.pt"))
+    for p in net2.parameters():
+        torch.nn.init.normal_(p)
+    seen = {}
+    wf2.trainer.add_event_handler(
+        Events.STARTED, lambda e: seen.update(w=net2.net.layer_0.conv.weight.detach().clone())
+    )
+    wf2.run()
+    torch.testing.assert_close(seen["w"], vanilla.net.layer_0.conv.weight)
