@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-__all__ = ["bundle_command", "run_bundle", "parse_sets", "run_stages"]
+__all__ = ["bundle_command", "run_bundle", "parse_sets", "run_stages", "pipeline_parser"]
 
 
 def bundle_command(bundle: str, configs: Sequence[str], overrides: Mapping[str, object]) -> list[str]:
@@ -68,3 +69,17 @@ def run_stages(
         timings[name] = run_bundle(bundle, configs, {**common, **extra})
         open(marker, "w").close()
     return timings
+
+
+def pipeline_parser(doc: str | None, method: str) -> argparse.ArgumentParser:
+    """The options every method pipeline takes: --bundle, --dataset_dir, --workdir, --seed, --set, --n_bootstrap,
+    --force."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True, help=f"a {method} bundle folder")
+    p.add_argument("--dataset_dir", required=True, help="folder holding the datalist")
+    p.add_argument("--workdir", required=True, help="models/ and eval/ go here")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override for every stage")
+    p.add_argument("--n_bootstrap", type=int, default=1000)
+    p.add_argument("--force", action="store_true", help="rerun finished stages")
+    return p

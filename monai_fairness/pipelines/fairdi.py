@@ -17,7 +17,6 @@ Each command is printed before it runs. A finished stage leaves ``models/<stage>
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -25,7 +24,7 @@ import time
 from collections.abc import Sequence
 
 from monai_fairness.data.datalist import num_groups as count_groups
-from monai_fairness.pipelines.bundle_runner import parse_sets, run_bundle, run_stages
+from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["BASELINES", "run_fairdi", "main"]
@@ -93,15 +92,8 @@ def run_fairdi(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--bundle", required=True, help="a FairDi bundle folder")
-    p.add_argument("--dataset_dir", required=True, help="folder holding the datalist")
-    p.add_argument("--workdir", required=True, help="models/ and eval/ go here")
-    p.add_argument("--seed", type=int, default=0)
+    p = pipeline_parser(__doc__, "FairDi")
     p.add_argument("--baselines", nargs="*", default=["erm"], choices=sorted(BASELINES))
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override for every stage")
-    p.add_argument("--n_bootstrap", type=int, default=1000)
-    p.add_argument("--force", action="store_true", help="rerun finished stages")
     args = p.parse_args(argv)
     start = time.time()
     comparison = run_fairdi(

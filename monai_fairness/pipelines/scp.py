@@ -16,14 +16,13 @@ Each command is printed before it runs; finished stages are skipped on a rerun (
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import sys
 import time
 
-from monai_fairness.pipelines.bundle_runner import parse_sets, run_bundle, run_stages
+from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["run_scp", "main"]
@@ -111,14 +110,7 @@ def format_scp(comparison: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--bundle", required=True, help="an SCP bundle folder")
-    p.add_argument("--dataset_dir", required=True, help="folder holding the datalist")
-    p.add_argument("--workdir", required=True, help="models/ and eval/ go here")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override for every stage")
-    p.add_argument("--n_bootstrap", type=int, default=1000)
-    p.add_argument("--force", action="store_true", help="rerun finished stages")
+    p = pipeline_parser(__doc__, "SCP")
     p.add_argument("--vanilla_checkpoint", default=None, help="a trained vanilla state_dict instead of training one")
     args = p.parse_args(argv)
     start = time.time()
