@@ -15,7 +15,7 @@ import pytest
 import torch
 from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
 
-from tests.bundles.helpers import SCHEMA, _env, bundle_path, run_bundle
+from tests.bundles.helpers import SCHEMA, _env, bundle_path, run_bundle, torchrun_bundle
 from tests.bundles.test_fairdi_skin_lesion_classification import _without_groups
 
 NAME = "scp_skin_lesion_classification"
@@ -118,3 +118,11 @@ def test_scoring_a_datalist_without_groups_names_the_stage(tiny_derm, tmp_path):
     # plain vanilla training (what MONAI Label runs) needs no group
     run_bundle(BUNDLE, ["train.json"], {**_common(tiny_derm, tmp_path), "dataset_dir": no_group, "max_epochs": 1})
     assert (tmp_path / "models" / "vanilla.pt").exists()
+
+
+@pytest.mark.slow
+def test_vanilla_training_two_ranks_gloo(tiny_derm, tmp_path):
+    proc = torchrun_bundle(
+        BUNDLE, ["train.json", "multi_gpu_train.json"], {**_common(tiny_derm, tmp_path), "max_epochs": 1}
+    )
+    assert (tmp_path / "models" / "vanilla.pt").exists(), proc.stdout[-2000:]
