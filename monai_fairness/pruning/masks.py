@@ -39,6 +39,7 @@ class ChannelMask:
         self._slices: list[ParamSlice] = []
         self._saved: dict[tuple[str, str, int], torch.Tensor] = {}  # original value of each masked row
         self._handles: list = []
+        self._indices: dict[ParamSlice, torch.Tensor] = {}
 
     @property
     def network(self) -> nn.Module:
@@ -78,19 +79,26 @@ class ChannelMask:
             module = self.network.get_submodule(name)
             self._handles.append(module.register_forward_pre_hook(lambda m, args, sl=module_slices: self._zero(sl)))
             for s in module_slices:
-                idx = torch.tensor(s.idxs, dtype=torch.long)
-                self._handles.append(self._param(s).register_hook(lambda g, i=idx: g.index_fill(0, i.to(g.device), 0)))
+                hook = self._param(s).register_hook(lambda g, sl=s: g.index_fill(0, self._index(sl, g.device), 0))
+                self._handles.append(hook)
         self._zero(slices)
 
     def add(self, channels: Sequence[int]) -> None:
         """Mask ``channels`` in addition to those already masked."""
         self.set(list(self.channels) + list(channels))
 
+    def _index(self, s: ParamSlice, device: torch.device) -> torch.Tensor:
+        """The slice's indices as a tensor on ``device``, built once (the zeroing runs before every forward)."""
+        idx = self._indices.get(s)
+        if idx is None or idx.device != device:
+            idx = self._indices[s] = torch.tensor(s.idxs, dtype=torch.long, device=device)
+        return idx
+
     @torch.no_grad()
     def _zero(self, slices: Sequence[ParamSlice]) -> None:
         for s in slices:
             p = self._param(s)
-            p.index_fill_(0, torch.tensor(s.idxs, dtype=torch.long, device=p.device), 0)
+            p.index_fill_(0, self._index(s, p.device), 0)
 
     def apply(self) -> None:
         """Zero the masked slices now (e.g. after loading a state_dict into the masked network)."""

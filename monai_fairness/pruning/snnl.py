@@ -49,6 +49,22 @@ def _kernel(x: torch.Tensor, distance: str, temperature: float, normalized: bool
     return d.div(-temperature).exp_()
 
 
+def _check(
+    n_samples: int, labels: torch.Tensor, temperature: float, variant: str, distance: str, device: torch.device
+) -> tuple[str, str, torch.Tensor]:
+    """Validated ``(variant, distance, labels (B,))``; errors name the argument, the expected and the actual value."""
+    variant = look_up_option(variant, SNNLVariant)
+    distance = look_up_option(distance, SNNLDistance)
+    if temperature <= 0:
+        raise ValueError(f"temperature expected > 0 but got {temperature!r}.")
+    labels = torch.as_tensor(labels, device=device).reshape(-1)
+    if labels.numel() != n_samples:
+        raise ValueError(f"labels expected {n_samples} entries (one per sample) but got {labels.numel()}.")
+    if n_samples < 2:
+        raise ValueError(f"soft_nearest_neighbour_loss needs at least 2 samples but got {n_samples}.")
+    return variant, distance, labels
+
+
 def soft_nearest_neighbour_loss(
     features: torch.Tensor,
     labels: torch.Tensor,
@@ -70,18 +86,9 @@ def soft_nearest_neighbour_loss(
     Returns:
         ``(...)``: the loss per leading index (a 0-dim tensor for ``(B, D)`` input), in the dtype of ``features``.
     """
-    variant = look_up_option(variant, SNNLVariant)
-    distance = look_up_option(distance, SNNLDistance)
-    if temperature <= 0:
-        raise ValueError(f"temperature expected > 0 but got {temperature!r}.")
     if features.ndim < 2:
         raise ValueError(f"features expected shape (..., B, D) but got {tuple(features.shape)}.")
-    b = features.shape[-2]
-    labels = torch.as_tensor(labels, device=features.device).reshape(-1)
-    if labels.numel() != b:
-        raise ValueError(f"labels expected {b} entries (features' dim -2) but got {labels.numel()}.")
-    if b < 2:
-        raise ValueError(f"soft_nearest_neighbour_loss needs at least 2 samples but got {b}.")
+    variant, distance, labels = _check(features.shape[-2], labels, temperature, variant, distance, features.device)
     return _snnl(_kernel(features, distance, temperature), labels, variant, eps)
 
 
@@ -116,12 +123,8 @@ def channel_snnl(
     """
     if activations.ndim < 2:
         raise ValueError(f"activations expected shape (B, C, *spatial) but got {tuple(activations.shape)}.")
-    variant = look_up_option(variant, SNNLVariant)
-    distance = look_up_option(distance, SNNLDistance)
+    variant, distance, labels = _check(activations.shape[0], labels, temperature, variant, distance, activations.device)
     flat = activations.flatten(2)
-    labels = torch.as_tensor(labels, device=activations.device).reshape(-1)
-    if labels.numel() != flat.shape[0] or flat.shape[0] < 2 or temperature <= 0:
-        return soft_nearest_neighbour_loss(flat.transpose(0, 1), labels, temperature, distance, variant, eps)  # raises
     cosine = distance == SNNLDistance.COSINE
     if cosine:  # normalising (B, C, D) before the transpose is much faster than on the strided (C, B, D) view
         flat = F.normalize(flat, dim=-1, eps=1e-12)
