@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,17 @@ def verify_bundle_tooling(bundle: str, example_shape: tuple[int, ...], tmp_path)
     net.eval()
     with torch.no_grad():
         torch.testing.assert_close(exported(x), net(x), rtol=1e-4, atol=1e-5)
+
+
+def without_groups(datalist: str, out_dir) -> str:
+    """A copy of ``datalist`` in ``out_dir`` with every ``group`` removed (absolute image paths); returns the folder."""
+    with open(datalist) as f:
+        data = json.load(f)
+    for split in ("training", "validation", "test"):
+        for item in data[split]:
+            item.pop("group", None)
+            item["image"] = os.path.join(os.path.dirname(datalist), item["image"])
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "datalist.json"), "w") as f:
+        json.dump(data, f)
+    return str(out_dir)

@@ -14,7 +14,7 @@ import pytest
 import torch
 from monai.bundle import ConfigParser, ConfigWorkflow
 
-from tests.bundles.helpers import _env, bundle_path, run_bundle, torchrun_bundle, verify_bundle_tooling
+from tests.bundles.helpers import _env, bundle_path, run_bundle, torchrun_bundle, verify_bundle_tooling, without_groups
 
 NAME = "fairdi_skin_lesion_classification"
 BUNDLE = bundle_path(NAME)
@@ -30,19 +30,6 @@ def _common(datalist: str, tmp_path) -> dict:
         "output_dir": str(tmp_path / "eval"),
         **TINY,
     }
-
-
-def _without_groups(datalist: str, out_dir) -> str:
-    with open(datalist) as f:
-        data = json.load(f)
-    for split in ("training", "validation", "test"):
-        for item in data[split]:
-            item.pop("group", None)
-            item["image"] = os.path.join(os.path.dirname(datalist), item["image"])
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "datalist.json"), "w") as f:
-        json.dump(data, f)
-    return str(out_dir)
 
 
 def _random_stage_weights(ckpt_dir, names, **override) -> None:
@@ -110,7 +97,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
     assert torch.jit.load(str(tmp_path / "model.ts"))(torch.rand(1, 3, 32, 32)).shape == (1, 2)
 
     # inference needs no group; its scores equal the evaluation's for the student
-    no_group = _without_groups(tiny_derm, tmp_path / "nogroup")
+    no_group = without_groups(tiny_derm, tmp_path / "nogroup")
     run_bundle(BUNDLE, ["inference.json"], {**_common(tiny_derm, tmp_path), "dataset_dir": no_group})
     inf = pd.read_csv(tmp_path / "eval" / "inference.csv")
     ev = pd.read_csv(tmp_path / "eval" / "model" / "predictions.csv")

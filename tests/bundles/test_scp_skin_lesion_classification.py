@@ -15,8 +15,7 @@ import pytest
 import torch
 from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
 
-from tests.bundles.helpers import SCHEMA, _env, bundle_path, run_bundle, torchrun_bundle
-from tests.bundles.test_fairdi_skin_lesion_classification import _without_groups
+from tests.bundles.helpers import SCHEMA, _env, bundle_path, run_bundle, torchrun_bundle, without_groups
 
 NAME = "scp_skin_lesion_classification"
 BUNDLE = bundle_path(NAME)
@@ -77,7 +76,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
     assert (pruned["y_score"] - masked["y_score"]).abs().max() < 1e-4
 
     # inference with the pruned model needs no group; a fresh process rebuilds it from network_def + plan
-    no_group = _without_groups(tiny_derm, tmp_path / "nogroup")
+    no_group = without_groups(tiny_derm, tmp_path / "nogroup")
     run_bundle(BUNDLE, ["inference.json"], {**_common(tiny_derm, tmp_path), "dataset_dir": no_group})
     inf = pd.read_csv(ev / "inference.csv")
     merged = pruned.merge(inf, on="id", suffixes=("", "_inf"))
@@ -107,7 +106,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
 
 @pytest.mark.slow
 def test_scoring_a_datalist_without_groups_names_the_stage(tiny_derm, tmp_path):
-    no_group = _without_groups(tiny_derm, tmp_path / "nogroup")
+    no_group = without_groups(tiny_derm, tmp_path / "nogroup")
     parser = ConfigParser()
     parser.read_config(os.path.join(CONFIGS, "train.json"))
     parser.update(TINY)
