@@ -18,10 +18,14 @@ __all__ = ["GroupAwareTrainer", "loss_parts"]
 
 
 def loss_parts(output: Any) -> dict[str, float]:
-    """``{"loss": ..., "loss_task": ..., "loss_kd": ...}`` from a trainer's ``engine.state.output`` (StatsHandler)."""
+    """``loss``, every ``loss_*`` part and ``*_accuracy`` of a trainer's ``engine.state.output`` (StatsHandler)."""
     if isinstance(output, list):  # decollated
         output = output[0]
-    return {k: float(v) for k, v in output.items() if k == Keys.LOSS or str(k).startswith("loss_")}
+    return {
+        k: float(v)
+        for k, v in output.items()
+        if k == Keys.LOSS or str(k).startswith("loss_") or str(k).endswith("_accuracy")
+    }
 
 
 class GroupAwareTrainer(SupervisedTrainer):

@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+from .attribute_leakage import (
+    attribute_accuracy,
+    collect_pooled_latents,
+    fit_attribute_probe,
+    measure_attribute_leakage,
+)
 from .classification import (
     compute_accuracy_by_group,
     compute_auc_by_group,
@@ -31,6 +37,10 @@ from .segmentation import compute_dice_skewness, compute_mean_by_group, compute_
 from .tradeoff import compute_fate
 
 __all__ = [
+    "attribute_accuracy",
+    "collect_pooled_latents",
+    "fit_attribute_probe",
+    "measure_attribute_leakage",
     "compute_accuracy_by_group",
     "compute_auc_by_group",
     "compute_f1_macro_by_group",

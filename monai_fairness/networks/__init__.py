@@ -1,8 +1,29 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Networks and network wrappers: FairDi's frozen per-group teacher set."""
+"""Networks and network wrappers: FairDi's frozen per-group teacher set; APPLE's perturber, discriminator and the
+frozen-segmentor wrapper."""
 
 from __future__ import annotations
 
+from .apple_segmentor import APPLESegmentor
+from .attribute_discriminator import AttributeDiscriminator
+from .frozen import adopt_segmentor_checkpoint, freeze, load_frozen_segmentor, state_checksum
+from .latent_layers import LatentSpec, candidate_layers, default_latent_spec, get_latent_module, resolve_latent_spec
+from .latent_perturber import LatentPerturber
 from .teacher_set import FrozenTeacherSet, TeacherRouting
 
-__all__ = ["FrozenTeacherSet", "TeacherRouting"]
+__all__ = [
+    "APPLESegmentor",
+    "AttributeDiscriminator",
+    "FrozenTeacherSet",
+    "LatentPerturber",
+    "LatentSpec",
+    "TeacherRouting",
+    "candidate_layers",
+    "default_latent_spec",
+    "freeze",
+    "get_latent_module",
+    "adopt_segmentor_checkpoint",
+    "load_frozen_segmentor",
+    "resolve_latent_spec",
+    "state_checksum",
+]

@@ -1,0 +1,141 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""APPLE stage 1: train the latent perturber against an attribute discriminator; the segmentor stays frozen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from monai.engines.utils import IterationEvents
+from monai.utils import CommonKeys as Keys
+from torch import nn
+
+from monai_fairness.engines.group_trainer import GroupAwareTrainer
+from monai_fairness.losses.attribute_adversarial import AttributeAdversarialLoss
+from monai_fairness.utils.enums import FairnessKeys
+
+__all__ = ["APPLETrainer"]
+
+
+class APPLETrainer(GroupAwareTrainer):
+    """Alternating adversarial training of APPLE's perturber G_p and discriminator D_p.
+
+    APPLE (Xu et al., "Adversarial Privacy-aware Perturbations on Latent Embedding for Unfairness Mitigation", arXiv
+    2403.05114). ``network`` is an :class:`~monai_fairness.networks.APPLESegmentor` (frozen segmentor + G_p) and
+    ``optimizer`` holds only G_p's parameters. Each iteration runs one forward (segmentation and latents together),
+    then
+
+    1. ``d_steps`` discriminator updates on the detached perturbed latent:
+       ``L_D = CE(D_p(stopgrad(f_p)), a)`` (``d_optimizer``);
+    2. one perturber update: ``L_G = beta * L_seg(D_s(f_p), y) + alpha * L_adv(D_p(f_p), a) + gamma * mean(G_p(f_o)^2)``
+       (``optimizer``); the segmentor's parameters get no gradient, the gradient flows through its activations.
+
+    ``L_seg`` is ``loss_function`` (DiceCE by default; for deep supervision the first output only). ``L_adv`` is
+    :class:`~monai_fairness.losses.AttributeAdversarialLoss` (CE to uniform by default). ``engine.state.output`` holds
+    ``loss`` (L_G), ``loss_seg``, ``loss_adv``, ``loss_mag``, ``loss_disc`` (L_D) and ``disc_accuracy`` (the
+    discriminator's batch accuracy before its update) next to ``image``, ``label``, ``pred`` and ``group``.
+    With ``amp`` each optimizer has its own gradient scaler.
+
+    Args:
+        discriminator: D_p (may be DDP-wrapped); put into train mode every iteration.
+        d_optimizer: optimizer of D_p's parameters.
+        adversarial_loss: L_adv; default ``AttributeAdversarialLoss("uniform")``.
+        d_steps: discriminator updates per perturber update (0 freezes D_p).
+        alpha, beta, gamma: weights of L_adv, L_seg and the magnitude penalty.
+        args, kwargs: :class:`GroupAwareTrainer` arguments (``stage`` defaults to ``"train_apple"``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        discriminator: nn.Module,
+        d_optimizer: torch.optim.Optimizer,
+        adversarial_loss: nn.Module | None = None,
+        d_steps: int = 1,
+        alpha: float = 1.0,
+        beta: float = 1.0,
+        gamma: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("stage", "train_apple")
+        super().__init__(*args, **kwargs)
+        if int(d_steps) < 0:
+            raise ValueError(f"d_steps expected a count >= 0 but got {d_steps!r}.")
+        for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
+            if float(value) < 0:
+                raise ValueError(f"{name} expected a weight >= 0 but got {value!r}.")
+        self.discriminator, self.d_optimizer = discriminator, d_optimizer
+        self.adversarial_loss = adversarial_loss if adversarial_loss is not None else AttributeAdversarialLoss()
+        self.d_steps, self.alpha, self.beta, self.gamma = int(d_steps), float(alpha), float(beta), float(gamma)
+        self.d_scaler = torch.GradScaler("cuda") if self.amp else None
+
+    def _latents(self) -> tuple[torch.Tensor, torch.Tensor]:
+        net = self.network.module if isinstance(self.network, nn.parallel.DistributedDataParallel) else self.network
+        f_o, f_p = getattr(net, "latent_original", None), getattr(net, "latent_perturbed", None)
+        if f_o is None or f_p is None:
+            raise RuntimeError(
+                f"stage '{self.stage}' expected network to be an APPLESegmentor that captured the latent in its "
+                f"forward but got {type(net).__name__} without latents."
+            )
+        return f_o, f_p
+
+    def _step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: Any) -> None:
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+
+    def _iteration(self, engine: APPLETrainer, batchdata: dict[str, torch.Tensor]) -> dict:  # type: ignore[override]
+        if batchdata is None:
+            raise ValueError("Must provide batch data for current iteration.")
+        groups = self.batch_groups(batchdata, engine.state.device)
+        batch = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)
+        inputs, targets = batch[0], batch[1]
+        args, kwargs = (batch[2], batch[3]) if len(batch) == 4 else ((), {})
+        engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, FairnessKeys.GROUP: groups}
+        engine.network.train()
+        self.discriminator.train()
+        autocast = torch.autocast("cuda", **engine.amp_kwargs) if engine.amp else torch.autocast("cpu", enabled=False)
+
+        with autocast:
+            pred = engine.inferer(inputs, engine.network, *args, **kwargs)
+        main = pred[0] if isinstance(pred, (list, tuple)) else pred
+        engine.state.output[Keys.PRED] = main
+        engine.fire_event(IterationEvents.FORWARD_COMPLETED)
+        f_o, f_p = self._latents()
+
+        loss_disc, disc_acc = torch.zeros((), device=inputs.device), torch.zeros((), device=inputs.device)
+        for step in range(self.d_steps):
+            self.d_optimizer.zero_grad(set_to_none=True)
+            with autocast:
+                logits = self.discriminator(f_p.detach())
+                loss_disc = F.cross_entropy(logits.float(), groups)
+            if step == 0:
+                disc_acc = (logits.argmax(1) == groups).float().mean()
+            self._step(loss_disc, self.d_optimizer, self.d_scaler)
+
+        engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
+        with autocast:
+            loss_seg = self.loss_function(main, targets).mean()
+            loss_adv = self.adversarial_loss(self.discriminator(f_p), groups)
+            loss_mag = (f_p.float() - f_o.float()).pow(2).mean()
+            loss = self.beta * loss_seg + self.alpha * loss_adv + self.gamma * loss_mag
+        engine.state.output[Keys.LOSS] = loss
+        engine.state.output.update(
+            {
+                "loss_seg": loss_seg.detach(),
+                "loss_adv": loss_adv.detach(),
+                "loss_mag": loss_mag.detach(),
+                "loss_disc": loss_disc.detach(),
+                "disc_accuracy": disc_acc.detach(),
+            }
+        )
+        engine.fire_event(IterationEvents.LOSS_COMPLETED)
+        self._step(loss, engine.optimizer, engine.scaler if engine.amp else None)
+        engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
+        engine.fire_event(IterationEvents.MODEL_COMPLETED)
+        return engine.state.output

@@ -1,0 +1,49 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""APPLE's discriminator D_p: recovers the sensitive attribute from a (perturbed) latent."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["AttributeDiscriminator"]
+
+
+class AttributeDiscriminator(nn.Module):
+    """Global average pool over the latent's spatial (or token) axes, then an MLP to ``num_groups`` logits.
+
+    APPLE (Xu et al., arXiv 2403.05114): D_p is trained to recover the attribute from ``f_p``; the perturber is
+    trained so that it cannot. Our default head (``shared/design/methods.md`` section 4): one hidden layer of 256.
+
+    Args:
+        channels: C, the latent's channel count.
+        num_groups: K, the number of sensitive groups.
+        hidden_channels: width of the hidden layer.
+        dropout: dropout before the output layer.
+    """
+
+    def __init__(self, channels: int, num_groups: int, hidden_channels: int = 256, dropout: float = 0.0) -> None:
+        super().__init__()
+        if int(num_groups) < 2:
+            raise ValueError(f"num_groups expected at least 2 groups but got {num_groups!r}.")
+        self.channels, self.num_groups = int(channels), int(num_groups)
+        self.mlp = nn.Sequential(
+            nn.Linear(self.channels, hidden_channels),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden_channels, self.num_groups),
+        )
+
+    @staticmethod
+    def pool(f: torch.Tensor) -> torch.Tensor:
+        """``(B, C, *spatial)`` -> ``(B, C)`` by the mean over every axis after the channel axis."""
+        return f.flatten(2).mean(-1) if f.ndim > 2 else f
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        """Args: latent ``(B, C, *spatial)`` or pooled ``(B, C)``. Returns group logits ``(B, K)``."""
+        pooled = self.pool(f)
+        if pooled.shape[1] != self.channels:
+            raise ValueError(
+                f"latent expected {self.channels} channels but got {pooled.shape[1]} (shape {tuple(f.shape)})."
+            )
+        return self.mlp(pooled.float())

@@ -1,0 +1,68 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""APPLE's latent perturber G_p: a small bounded residual network on a frozen segmentor's latent."""
+
+from __future__ import annotations
+
+import torch
+from monai.networks.blocks import Convolution
+from monai.networks.layers.factories import Conv
+from torch import nn
+
+__all__ = ["LatentPerturber"]
+
+
+class LatentPerturber(nn.Module):
+    """Perturbation ``G_p(f) = epsilon * tanh(h(f))`` of a latent ``f`` of shape ``(B, C, *spatial)``.
+
+    APPLE (Xu et al., "Adversarial Privacy-aware Perturbations on Latent Embedding for Unfairness Mitigation", arXiv
+    2403.05114) feeds ``f_p = f + G_p(f)`` to the frozen decoder. ``forward`` returns only the residual ``G_p(f)``;
+    the caller adds it (:class:`~monai_fairness.networks.APPLESegmentor`).
+
+    ``h`` is a bottleneck of MONAI conv-norm-ReLU blocks: a 1x1 block ``C -> hidden``, ``num_blocks - 1`` 3x3 blocks
+    ``hidden -> hidden``, then a 1x1 output conv ``hidden -> C`` whose weight and bias start at zero, so training
+    starts from the unperturbed segmentor (``f_p = f``). ``tanh`` bounds every element of the residual by ``epsilon``
+    (latents are not normalised: scale ``epsilon`` to the latent's per-channel std).
+
+    Args:
+        spatial_dims: 1 (token latents ``(B, C, N)``), 2 or 3.
+        channels: C, the latent's channel (or token feature) count.
+        hidden_channels: width of the bottleneck; default ``max(channels // 4, 8)`` (keeps G_p to a few percent of a
+            segmentor's parameters).
+        num_blocks: conv-norm-ReLU blocks before the output conv (at least 1).
+        epsilon: bound of the residual's elements.
+        norm: MONAI norm of the blocks (batch norm keeps per-sample channel means, which carry group information).
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int,
+        channels: int,
+        hidden_channels: int | None = None,
+        num_blocks: int = 2,
+        epsilon: float = 1.0,
+        norm: str | tuple | None = "batch",
+    ) -> None:
+        super().__init__()
+        if spatial_dims not in (1, 2, 3):
+            raise ValueError(f"spatial_dims expected 1, 2 or 3 but got {spatial_dims!r}.")
+        if int(channels) < 1 or int(num_blocks) < 1:
+            raise ValueError(f"channels and num_blocks expected >= 1 but got {channels!r} and {num_blocks!r}.")
+        if not float(epsilon) > 0:
+            raise ValueError(f"epsilon expected a positive bound but got {epsilon!r}.")
+        self.spatial_dims, self.channels, self.epsilon = spatial_dims, int(channels), float(epsilon)
+        hidden = int(hidden_channels) if hidden_channels else max(self.channels // 4, 8)
+        blocks: list[nn.Module] = [Convolution(spatial_dims, self.channels, hidden, kernel_size=1, norm=norm)]
+        blocks += [Convolution(spatial_dims, hidden, hidden, kernel_size=3, norm=norm) for _ in range(num_blocks - 1)]
+        self.blocks = nn.Sequential(*blocks)
+        self.out = Conv[Conv.CONV, spatial_dims](hidden, self.channels, kernel_size=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        """Args: latent ``(B, C, *spatial)``. Returns the residual ``G_p(f)``, same shape, elements in (-eps, eps)."""
+        if f.ndim != self.spatial_dims + 2 or f.shape[1] != self.channels:
+            raise ValueError(
+                f"latent expected shape (B, {self.channels}, {', '.join(['*'] * self.spatial_dims)}) but got "
+                f"{tuple(f.shape)}; set the perturber's channels/spatial_dims to the latent layer's output."
+            )
+        return self.epsilon * torch.tanh(self.out(self.blocks(f)))
