@@ -5,9 +5,10 @@ python -m benchmarks.run                      # all
 python -m benchmarks.run --only cache_dataset --data-dir data/demo
 python -m benchmarks.run --only fairdi_step
 python -m benchmarks.run --only scp_snnl --only scp_pruned_vs_masked
+python -m benchmarks.run --only apple_latency
 
 Efficacy runs that train whole pipelines are separate: python -m benchmarks.fairdi_efficacy --help,
-python -m benchmarks.scp_efficacy --help
+python -m benchmarks.scp_efficacy --help, python -m benchmarks.apple_efficacy --help
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import sys
 
 import torch
 
-from benchmarks import cache_dataset, fairdi_step, report_metrics, scp_scores
+from benchmarks import apple_latency, cache_dataset, fairdi_step, report_metrics, scp_scores
 
 BENCHMARKS = {
+    "apple_latency": lambda data_dir: apple_latency.run(),
     "cache_dataset": lambda data_dir: cache_dataset.run(data_dir),
     "report_metrics": lambda data_dir: report_metrics.run(),
     "fairdi_step": lambda data_dir: fairdi_step.run(),

@@ -10,7 +10,11 @@
    comparison page ``comparison.html``;
 4. run the SCP pipeline of ``bundles/scp_skin_lesion_classification`` (``monai_fairness.pipelines.scp``) on the same
    classifier: the ERM model of step 2 is the vanilla model (same ResNet-18 and transforms), its channels are scored
-   against skin tone, pruned and fine-tuned; print vanilla vs pruned with EOpp0/EOpp1/EOdd and FATE.
+   against skin tone, pruned and fine-tuned; print vanilla vs pruned with EOpp0/EOpp1/EOdd and FATE;
+5. run the APPLE pipeline of ``bundles/apple_ct_segmentation`` (``monai_fairness.pipelines.apple``) on the 3D CT demo
+   data: an ordinary UNet is trained and frozen as the "deployed" segmentor, a latent perturber is trained against a
+   sex discriminator; print per-group Dice of the segmentor vs segmentor + APPLE, how well sex can be recovered from
+   the latent before and after, and the segmentor's SHA-256 before and after (unchanged).
 
 A rerun skips finished stages; an interrupted stage resumes from its last epoch checkpoint.
 """
@@ -23,6 +27,7 @@ import sys
 import time
 
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
+from monai_fairness.pipelines.apple import format_apple, run_apple
 from monai_fairness.pipelines.fairdi import run_fairdi
 from monai_fairness.pipelines.scp import format_scp, run_scp
 from monai_fairness.report.compare import format_comparison
@@ -30,6 +35,7 @@ from monai_fairness.report.compare import format_comparison
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAIRDI_CLS = os.path.join(REPO_ROOT, "bundles", "fairdi_skin_lesion_classification")
 SCP_CLS = os.path.join(REPO_ROOT, "bundles", "scp_skin_lesion_classification")
+APPLE_SEG = os.path.join(REPO_ROOT, "bundles", "apple_ct_segmentation")
 
 
 def _gap_line(comparison: dict, key: str, unit: float, name: str) -> str:
@@ -93,6 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  comparison:        {os.path.join(scp_dir, 'eval', 'comparison.html')}")
     print(f"  pruned model:      {os.path.join(scp_dir, 'models', 'model.pt')} + pruning_plan.json")
     print(f"  channel scores:    {os.path.join(scp_dir, 'eval', 'scores', 'channel_scores.png')}")
+
+    apple_dir = os.path.join(out_dir, "apple_ct_segmentation")
+    apple = run_apple(APPLE_SEG, os.path.dirname(ct_list), apple_dir, seed=args.seed, overrides=overrides)
+    print("\n=== APPLE: frozen CT segmentor vs segmentor + APPLE, test split (Dice; sex groups) ===")
+    print(format_apple(apple))
+    print("\noutputs:")
+    print(f"  comparison:        {os.path.join(apple_dir, 'eval', 'comparison.html')}")
+    print(f"  segmentor + APPLE: {os.path.join(apple_dir, 'models', 'model.pt')} (frozen segmentor: segmentor.pt)")
+    print(f"  latent leakage:    {os.path.join(apple_dir, 'eval', 'model', 'leakage.json')}")
     print(f"  demo data:         {data_dir}")
     print(f"total {time.time() - start:.0f} s")
     return 0

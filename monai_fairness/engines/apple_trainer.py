@@ -41,7 +41,10 @@ class APPLETrainer(GroupAwareTrainer):
         discriminator: D_p (may be DDP-wrapped); put into train mode every iteration.
         d_optimizer: optimizer of D_p's parameters.
         adversarial_loss: L_adv; default ``AttributeAdversarialLoss("uniform")``.
-        d_steps: discriminator updates per perturber update (0 freezes D_p).
+        d_steps: discriminator updates per perturber update (0 freezes D_p and keeps it in eval mode).
+        balanced_discriminator: weight L_D by the inverse group frequency of the batch, so that a minority group
+            (30 % of the demo data) does not let D_p settle on always predicting the majority, an adversary that the
+            perturber then trivially "fools" while the attribute stays in the latent.
         alpha, beta, gamma: weights of L_adv, L_seg and the magnitude penalty.
         args, kwargs: :class:`GroupAwareTrainer` arguments (``stage`` defaults to ``"train_apple"``).
     """
@@ -53,6 +56,7 @@ class APPLETrainer(GroupAwareTrainer):
         d_optimizer: torch.optim.Optimizer,
         adversarial_loss: nn.Module | None = None,
         d_steps: int = 1,
+        balanced_discriminator: bool = True,
         alpha: float = 1.0,
         beta: float = 1.0,
         gamma: float = 0.0,
@@ -68,6 +72,7 @@ class APPLETrainer(GroupAwareTrainer):
         self.discriminator, self.d_optimizer = discriminator, d_optimizer
         self.adversarial_loss = adversarial_loss if adversarial_loss is not None else AttributeAdversarialLoss()
         self.d_steps, self.alpha, self.beta, self.gamma = int(d_steps), float(alpha), float(beta), float(gamma)
+        self.balanced_discriminator = bool(balanced_discriminator)
         self.d_scaler = torch.GradScaler("cuda") if self.amp else None
 
     def _latents(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,7 +103,7 @@ class APPLETrainer(GroupAwareTrainer):
         args, kwargs = (batch[2], batch[3]) if len(batch) == 4 else ((), {})
         engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, FairnessKeys.GROUP: groups}
         engine.network.train()
-        self.discriminator.train()
+        self.discriminator.train(self.d_steps > 0)  # d_steps 0: D_p fixed, BatchNorm statistics included
         autocast = torch.autocast("cuda", **engine.amp_kwargs) if engine.amp else torch.autocast("cpu", enabled=False)
 
         with autocast:
@@ -109,11 +114,17 @@ class APPLETrainer(GroupAwareTrainer):
         f_o, f_p = self._latents()
 
         loss_disc, disc_acc = torch.zeros((), device=inputs.device), torch.zeros((), device=inputs.device)
+        weight = None
+        if self.balanced_discriminator:
+            disc = getattr(self.discriminator, "module", self.discriminator)  # DDP
+            num_groups = getattr(disc, "num_groups", None) or int(groups.max()) + 1
+            counts = torch.bincount(groups, minlength=num_groups).float()
+            weight = torch.where(counts > 0, counts.sum() / (counts.clamp_min(1) * (counts > 0).sum()), 0.0)
         for step in range(self.d_steps):
             self.d_optimizer.zero_grad(set_to_none=True)
             with autocast:
                 logits = self.discriminator(f_p.detach())
-                loss_disc = F.cross_entropy(logits.float(), groups)
+                loss_disc = F.cross_entropy(logits.float(), groups, weight=weight)
             if step == 0:
                 disc_acc = (logits.argmax(1) == groups).float().mean()
             self._step(loss_disc, self.d_optimizer, self.d_scaler)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["AttributeDiscriminator"]
@@ -13,20 +14,27 @@ class AttributeDiscriminator(nn.Module):
     """Global average pool over the latent's spatial (or token) axes, then an MLP to ``num_groups`` logits.
 
     APPLE (Xu et al., arXiv 2403.05114): D_p is trained to recover the attribute from ``f_p``; the perturber is
-    trained so that it cannot. Our default head (``shared/design/methods.md`` section 4): one hidden layer of 256.
+    trained so that it cannot. Our default head (``shared/design/methods.md`` section 4): one hidden layer of 256,
+    after a non-affine ``BatchNorm1d`` that standardises the pooled channels (latents are not normalised: without it
+    a few large channels dominate and, on the demo data, D_p stayed at chance while a standardised linear probe
+    recovered sex from the same pooled latent with 0.87 balanced accuracy).
 
     Args:
         channels: C, the latent's channel count.
         num_groups: K, the number of sensitive groups.
         hidden_channels: width of the hidden layer.
         dropout: dropout before the output layer.
+        standardize: the input ``BatchNorm1d(channels, affine=False)``.
     """
 
-    def __init__(self, channels: int, num_groups: int, hidden_channels: int = 256, dropout: float = 0.0) -> None:
+    def __init__(
+        self, channels: int, num_groups: int, hidden_channels: int = 256, dropout: float = 0.0, standardize: bool = True
+    ) -> None:
         super().__init__()
         if int(num_groups) < 2:
             raise ValueError(f"num_groups expected at least 2 groups but got {num_groups!r}.")
         self.channels, self.num_groups = int(channels), int(num_groups)
+        self.norm = nn.BatchNorm1d(self.channels, affine=False) if standardize else None
         self.mlp = nn.Sequential(
             nn.Linear(self.channels, hidden_channels),
             nn.ReLU(inplace=True),
@@ -46,4 +54,13 @@ class AttributeDiscriminator(nn.Module):
             raise ValueError(
                 f"latent expected {self.channels} channels but got {pooled.shape[1]} (shape {tuple(f.shape)})."
             )
-        return self.mlp(pooled.float())
+        x = pooled.float()
+        if self.norm is not None:
+            # one sample cannot give batch statistics: use the running ones (e.g. a last batch of 1)
+            single = self.training and x.shape[0] == 1
+            x = (
+                F.batch_norm(x, self.norm.running_mean, self.norm.running_var, training=False)
+                if single
+                else self.norm(x)
+            )
+        return self.mlp(x)

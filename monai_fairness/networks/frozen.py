@@ -13,10 +13,15 @@ from torch import nn
 __all__ = ["load_frozen_segmentor", "adopt_segmentor_checkpoint", "state_checksum", "freeze"]
 
 
-def state_checksum(module: nn.Module) -> str:
-    """SHA-256 over every ``state_dict`` entry (names, dtypes, shapes and bytes; parameters and buffers)."""
+def state_checksum(module: nn.Module | Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 over every ``state_dict`` entry (names, dtypes, shapes and bytes; parameters and buffers).
+
+    Args:
+        module: a module, or a state_dict as loaded from a weights file.
+    """
     digest = hashlib.sha256()
-    for name, tensor in module.state_dict().items():
+    state = module.state_dict() if isinstance(module, nn.Module) else module
+    for name, tensor in state.items():
         t = tensor.detach().cpu().contiguous()
         digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
         digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")

@@ -26,7 +26,7 @@ class LatentPerturber(nn.Module):
     Args:
         spatial_dims: 1 (token latents ``(B, C, N)``), 2 or 3.
         channels: C, the latent's channel (or token feature) count.
-        hidden_channels: width of the bottleneck; default ``max(channels // 4, 8)`` (keeps G_p to a few percent of a
+        hidden_channels: width of the bottleneck; default ``max(channels // 8, 8)`` (keeps G_p to a few percent of a
             segmentor's parameters).
         num_blocks: conv-norm-ReLU blocks before the output conv (at least 1).
         epsilon: bound of the residual's elements.
@@ -50,7 +50,7 @@ class LatentPerturber(nn.Module):
         if not float(epsilon) > 0:
             raise ValueError(f"epsilon expected a positive bound but got {epsilon!r}.")
         self.spatial_dims, self.channels, self.epsilon = spatial_dims, int(channels), float(epsilon)
-        hidden = int(hidden_channels) if hidden_channels else max(self.channels // 4, 8)
+        hidden = int(hidden_channels) if hidden_channels else max(self.channels // 8, 8)
         blocks: list[nn.Module] = [Convolution(spatial_dims, self.channels, hidden, kernel_size=1, norm=norm)]
         blocks += [Convolution(spatial_dims, hidden, hidden, kernel_size=3, norm=norm) for _ in range(num_blocks - 1)]
         self.blocks = nn.Sequential(*blocks)

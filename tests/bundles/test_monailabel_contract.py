@@ -20,7 +20,7 @@ from monai.bundle import ConfigParser, run
 
 from tests.bundles.helpers import bundle_path
 
-BUNDLES = ["erm_skin_lesion_classification", "erm_ct_segmentation"]
+BUNDLES = ["erm_skin_lesion_classification", "erm_ct_segmentation", "apple_ct_segmentation"]
 
 
 def _copy(name: str, tmp_path) -> str:

@@ -149,3 +149,14 @@ def test_mismatched_checkpoint_names_missing_and_unexpected_keys(tmp_path):
     assert not loaded.training and not any(p.requires_grad for p in loaded.parameters())
     with pytest.raises(FileNotFoundError, match="pretrain_segmentor"):
         load_frozen_segmentor(small, str(tmp_path / "missing.pt"))
+
+
+def test_discriminator_standardises_and_handles_a_single_sample():
+    disc = AttributeDiscriminator(4, 2, hidden_channels=8)
+    f = torch.randn(6, 4, 3, 3) * torch.tensor([100.0, 1.0, 1.0, 0.01])[None, :, None, None]
+    assert disc(f).shape == (6, 2)
+    assert disc(f[:1]).shape == (1, 2)  # train mode, batch of one: running statistics
+    disc.eval()
+    assert disc(f).shape == (6, 2)
+    with pytest.raises(ValueError, match="latent expected 4 channels but got 3"):
+        disc(torch.randn(2, 3, 2, 2))
