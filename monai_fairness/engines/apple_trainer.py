@@ -13,7 +13,6 @@ from torch import nn
 
 from monai_fairness.engines.group_trainer import GroupAwareTrainer
 from monai_fairness.losses.attribute_adversarial import AttributeAdversarialLoss
-from monai_fairness.utils.enums import FairnessKeys
 
 __all__ = ["APPLETrainer"]
 
@@ -95,13 +94,7 @@ class APPLETrainer(GroupAwareTrainer):
             optimizer.step()
 
     def _iteration(self, engine: APPLETrainer, batchdata: dict[str, torch.Tensor]) -> dict:  # type: ignore[override]
-        if batchdata is None:
-            raise ValueError("Must provide batch data for current iteration.")
-        groups = self.batch_groups(batchdata, engine.state.device)
-        batch = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)
-        inputs, targets = batch[0], batch[1]
-        args, kwargs = (batch[2], batch[3]) if len(batch) == 4 else ((), {})
-        engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, FairnessKeys.GROUP: groups}
+        inputs, targets, groups, args, kwargs = engine.prepare_group_batch(batchdata)
         engine.network.train()
         self.discriminator.train(self.d_steps > 0)  # d_steps 0: D_p fixed, BatchNorm statistics included
         autocast = torch.autocast("cuda", **engine.amp_kwargs) if engine.amp else torch.autocast("cpu", enabled=False)

@@ -66,14 +66,22 @@ class GroupAwareTrainer(SupervisedTrainer):
         """Loss parts; ``"loss"`` is the total. Default: ``loss_function(pred, targets, groups)``."""
         return {"loss": self.loss_function(pred, targets, groups)}
 
-    def _iteration(self, engine: GroupAwareTrainer, batchdata: dict[str, torch.Tensor]) -> dict:  # type: ignore[override]
+    def prepare_group_batch(
+        self, batchdata: dict[str, torch.Tensor] | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple, dict]:
+        """``(inputs, targets, groups, args, kwargs)`` of a batch on the engine's device; starts
+        ``engine.state.output`` with ``image``, ``label`` and ``group``."""
         if batchdata is None:
             raise ValueError("Must provide batch data for current iteration.")
-        groups = self.batch_groups(batchdata, engine.state.device)
-        batch = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)
+        groups = self.batch_groups(batchdata, self.state.device)
+        batch = self.prepare_batch(batchdata, self.state.device, self.non_blocking, **self.to_kwargs)
         inputs, targets = batch[0], batch[1]
         args, kwargs = (batch[2], batch[3]) if len(batch) == 4 else ((), {})
-        engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, FairnessKeys.GROUP: groups}
+        self.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, FairnessKeys.GROUP: groups}
+        return inputs, targets, groups, args, kwargs
+
+    def _iteration(self, engine: GroupAwareTrainer, batchdata: dict[str, torch.Tensor]) -> dict:  # type: ignore[override]
+        inputs, targets, groups, args, kwargs = engine.prepare_group_batch(batchdata)
 
         def _compute_pred_loss() -> None:
             engine.state.output[Keys.PRED] = engine.inferer(inputs, engine.network, *args, **kwargs)

@@ -25,7 +25,7 @@ import time
 import torch
 
 from monai_fairness.networks.frozen import state_checksum
-from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages
+from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages, workdir_layout
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["run_apple", "format_apple", "file_checksum", "main"]
@@ -57,16 +57,7 @@ def run_apple(
         FileNotFoundError: When ``segmentor_checkpoint`` does not exist.
         subprocess.CalledProcessError: When a stage fails (its output says why).
     """
-    bundle, workdir = os.path.abspath(bundle), os.path.abspath(workdir)
-    ckpt_dir, out_dir = os.path.join(workdir, "models"), os.path.join(workdir, "eval")
-    os.makedirs(ckpt_dir, exist_ok=True)
-    common: dict[str, object] = {
-        "dataset_dir": os.path.abspath(dataset_dir),
-        "ckpt_dir": ckpt_dir,
-        "output_dir": out_dir,
-        "seed": seed,
-        **(overrides or {}),
-    }
+    bundle, ckpt_dir, out_dir, common = workdir_layout(bundle, dataset_dir, workdir, seed, overrides)
     if datalist is not None:
         common["datalist"] = os.path.join(os.path.abspath(dataset_dir), datalist)
     pretrain: dict[str, object] = {}

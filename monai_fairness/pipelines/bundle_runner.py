@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-__all__ = ["bundle_command", "run_bundle", "parse_sets", "run_stages", "pipeline_parser"]
+__all__ = ["bundle_command", "run_bundle", "parse_sets", "run_stages", "pipeline_parser", "workdir_layout"]
 
 
 def bundle_command(bundle: str, configs: Sequence[str], overrides: Mapping[str, object]) -> list[str]:
@@ -49,6 +49,24 @@ def parse_sets(sets: Sequence[str]) -> dict[str, str]:
         k, v = s.split("=", 1)
         out[k] = v
     return out
+
+
+def workdir_layout(
+    bundle: str, dataset_dir: str, workdir: str, seed: int, overrides: Mapping[str, object] | None
+) -> tuple[str, str, str, dict[str, object]]:
+    """``(bundle, ckpt_dir, out_dir, common)``: absolute bundle path, ``workdir/models`` (created) and
+    ``workdir/eval``, and the overrides every stage of a pipeline gets (data, folders, seed, the user's ``--set``)."""
+    workdir = os.path.abspath(workdir)
+    ckpt_dir, out_dir = os.path.join(workdir, "models"), os.path.join(workdir, "eval")
+    os.makedirs(ckpt_dir, exist_ok=True)
+    common: dict[str, object] = {
+        "dataset_dir": os.path.abspath(dataset_dir),
+        "ckpt_dir": ckpt_dir,
+        "output_dir": out_dir,
+        "seed": seed,
+        **(overrides or {}),
+    }
+    return os.path.abspath(bundle), ckpt_dir, out_dir, common
 
 
 def run_stages(

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 
 from monai_fairness.data.datalist import num_groups as count_groups
-from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages
+from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages, workdir_layout
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["BASELINES", "run_fairdi", "main"]
@@ -56,16 +56,7 @@ def run_fairdi(
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:
         raise ValueError(f"baselines expected names from {sorted(BASELINES)} but got {unknown}.")
-    bundle, workdir = os.path.abspath(bundle), os.path.abspath(workdir)
-    ckpt_dir, out_dir = os.path.join(workdir, "models"), os.path.join(workdir, "eval")
-    os.makedirs(ckpt_dir, exist_ok=True)
-    common: dict[str, object] = {
-        "dataset_dir": os.path.abspath(dataset_dir),
-        "ckpt_dir": ckpt_dir,
-        "output_dir": out_dir,
-        "seed": seed,
-        **(overrides or {}),
-    }
+    bundle, ckpt_dir, out_dir, common = workdir_layout(bundle, dataset_dir, workdir, seed, overrides)
     k = count_groups(os.path.join(dataset_dir, datalist_name))
     stages: list[tuple[str, list[str], dict[str, object]]] = [("backbone", ["train.json", "train_backbone.json"], {})]
     stages += [(f"teacher_g{g}", ["train.json", "train_teacher.json"], {"group_id": g}) for g in range(k)]

@@ -22,7 +22,7 @@ import shutil
 import sys
 import time
 
-from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages
+from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages, workdir_layout
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["run_scp", "main"]
@@ -44,16 +44,7 @@ def run_scp(
         FileNotFoundError: When ``vanilla_checkpoint`` does not exist.
         subprocess.CalledProcessError: When a stage fails (its output says why).
     """
-    bundle, workdir = os.path.abspath(bundle), os.path.abspath(workdir)
-    ckpt_dir, out_dir = os.path.join(workdir, "models"), os.path.join(workdir, "eval")
-    os.makedirs(ckpt_dir, exist_ok=True)
-    common: dict[str, object] = {
-        "dataset_dir": os.path.abspath(dataset_dir),
-        "ckpt_dir": ckpt_dir,
-        "output_dir": out_dir,
-        "seed": seed,
-        **(overrides or {}),
-    }
+    bundle, ckpt_dir, out_dir, common = workdir_layout(bundle, dataset_dir, workdir, seed, overrides)
     stages: list[tuple[str, list[str], dict[str, object]]] = []
     if vanilla_checkpoint is not None:
         if not os.path.isfile(vanilla_checkpoint):
