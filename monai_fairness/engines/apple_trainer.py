@@ -37,7 +37,7 @@ class APPLETrainer(GroupAwareTrainer):
     With ``amp`` each optimizer has its own gradient scaler.
 
     Args:
-        discriminator: D_p (may be DDP-wrapped); put into train mode every iteration.
+        discriminator: D_p (may be DDP-wrapped); put into train mode every iteration (eval mode when ``d_steps`` is 0).
         d_optimizer: optimizer of D_p's parameters.
         adversarial_loss: L_adv; default ``AttributeAdversarialLoss("uniform")``.
         d_steps: discriminator updates per perturber update (0 freezes D_p and keeps it in eval mode).
