@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 DEMO_DATA ?= data/demo
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test install lint clean
+.PHONY: demo test test-label install lint clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# MONAI Label serving tests, in a separate environment (.venv-label; see README "Serving through MONAI Label")
+test-label:
+	bash integrations/monailabel/ci.sh
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
