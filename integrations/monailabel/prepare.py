@@ -64,9 +64,15 @@ def write_untrained_weights(bundle: str) -> None:
 
 
 def prepare_bundles(
-    out: str, weights: list[str], untrained: bool = False, names: list[str] | None = None, source: str | None = None
+    out: str,
+    weights: list[str],
+    untrained: bool = False,
+    names: list[str] | None = None,
+    source: str | None = None,
+    bundle_models: bool = True,
 ) -> dict[str, str]:
-    """Write the served bundle folders; returns ``{name: "trained from <dir>" | "untrained" | "skipped: ..."}``."""
+    """Write the served bundle folders; returns ``{name: "trained weights from <dir>" | "UNTRAINED ..." | "skipped:
+    ..."}``. Weights come from ``weights`` folders in order, then (``bundle_models``) the bundle's own ``models/``."""
     source = source or os.path.join(REPO_ROOT, "bundles")
     available = sorted(
         n for n in os.listdir(source) if os.path.isfile(os.path.join(source, n, "configs", "inference.json"))
@@ -78,7 +84,7 @@ def prepare_bundles(
     for name in names or available:
         src, dst = os.path.join(source, name), os.path.join(out, name)
         shutil.rmtree(dst, ignore_errors=True)
-        found = _served_weights(name, [*weights, source])
+        found = _served_weights(name, [*weights, source] if bundle_models else weights)
         if found is None and not untrained:
             status[name] = "skipped: no models/model.pt (train it, e.g. make demo, or pass --untrained)"
             continue

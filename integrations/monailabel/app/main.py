@@ -71,6 +71,9 @@ class FairBundleApp(MONAILabelApp):
                 add_post_restore=not name.endswith("_classification"),
             )
             if task.is_valid():
+                if os.path.exists(os.path.join(path, "models", "UNTRAINED")):  # prepare.py --untrained
+                    task.description = f"[UNTRAINED weights: plumbing check only] {task.description}"
+                    logger.warning(f"bundle {name} is served with UNTRAINED weights: its answers are meaningless")
                 infers[name] = task
             else:
                 logger.warning(f"bundle {name} not served: it needs configs/inference.json and models/model.pt")

@@ -27,7 +27,8 @@ def app_dir() -> str:
 def served_bundles(tmp_path_factory) -> tuple[str, dict[str, str]]:
     """Every repository bundle with freshly initialised weights (no trained weights exist on a CI machine)."""
     out = str(tmp_path_factory.mktemp("served") / "bundles")
-    status = prepare_bundles(out, weights=[], untrained=True, source=os.path.join(LABEL_DIR, "..", "..", "bundles"))
+    source = os.path.join(LABEL_DIR, "..", "..", "bundles")
+    status = prepare_bundles(out, weights=[], untrained=True, source=source, bundle_models=False)
     return out, status
 
 

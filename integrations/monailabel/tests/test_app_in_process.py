@@ -45,6 +45,7 @@ def test_info_lists_every_bundle(client, served_bundles):
     assert apple["type"] == "segmentation" and apple["dimension"] == 3
     assert models["fairdi_skin_lesion_classification"]["type"] == "classification"
     assert "background" not in models["apple_ct_segmentation"]["labels"]
+    assert all(m["description"].startswith("[UNTRAINED weights") for m in models.values())  # prepare.py marks them
 
 
 @pytest.mark.parametrize("model", ["apple_ct_segmentation", "erm_ct_segmentation", "fairdi_ct_segmentation"])
