@@ -110,11 +110,12 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
     gap_keys = list(first["gaps"])
     cols = [f"{u}" for u in utility] + [f"{u}_g{g}" for u in utility for g in gids] + gap_keys
     widths = [max(11, len(c) + 2) for c in cols]
-    lines = ["model".ljust(14) + "".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
+    name_width = max(14, *(len(n) + 1 for n in models))  # full names: "segmentor_apple" was cut to 14 characters
+    lines = ["model".ljust(name_width) + "".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
     for name, m in models.items():
         values = [m["overall"][u] for u in utility] + [m["by_group"][g][u] for u in utility for g in gids]
         values += [m["gaps"][k] for k in gap_keys]
-        lines.append(name[:14].ljust(14) + "".join(_fmt(v).rjust(w) for v, w in zip(values, widths, strict=True)))
+        lines.append(name.ljust(name_width) + "".join(_fmt(v).rjust(w) for v, w in zip(values, widths, strict=True)))
     ref = comparison.get("reference")
     if ref:
         lines.append(f"relative to {ref} (gap reduction: positive = smaller gap; change: difference in value):")
