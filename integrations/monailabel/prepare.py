@@ -86,7 +86,7 @@ def prepare_bundles(
         shutil.rmtree(dst, ignore_errors=True)
         found = _served_weights(name, [*weights, source] if bundle_models else weights)
         if found is None and not untrained:
-            status[name] = "skipped: no models/model.pt (train it, e.g. make demo, or pass --untrained)"
+            status[name] = "skipped: no models/model.pt (run its pipeline or train.json, or pass --untrained)"
             continue
         shutil.copytree(os.path.join(src, "configs"), os.path.join(dst, "configs"))
         for extra in ("docs", "LICENSE"):
