@@ -26,7 +26,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
-# MONAI Label serving tests, in a separate environment (.venv-label; see README "Serving through MONAI Label")
+# MONAI Label serving tests, in a separate environment (.venv-label; see README "Serving a bundle through MONAI Label")
 test-label:
 	bash integrations/monailabel/ci.sh
 
