@@ -25,7 +25,14 @@ import time
 import torch
 
 from monai_fairness.networks.frozen import state_checksum
-from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages, workdir_layout
+from monai_fairness.pipelines.bundle_runner import (
+    parse_sets,
+    pipeline_parser,
+    print_pipeline_result,
+    run_bundle,
+    run_stages,
+    workdir_layout,
+)
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["run_apple", "format_apple", "file_checksum", "main"]
@@ -148,10 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         args.segmentor_checkpoint,
         args.datalist,
     )
-    print("\n=== APPLE: frozen segmentor vs segmentor + APPLE on the test split ===")
-    print(format_apple(comparison))
-    print(f"\ncomparison: {os.path.join(os.path.abspath(args.workdir), 'eval', 'comparison.html')}")
-    print(f"total {time.time() - start:.0f} s")
+    title = "APPLE: frozen segmentor vs segmentor + APPLE on the test split"
+    print_pipeline_result(title, format_apple(comparison), args.workdir, start)
     return 0
 
 

@@ -101,3 +101,11 @@ def pipeline_parser(doc: str | None, method: str) -> argparse.ArgumentParser:
     p.add_argument("--n_bootstrap", type=int, default=1000)
     p.add_argument("--force", action="store_true", help="rerun finished stages")
     return p
+
+
+def print_pipeline_result(title: str, text: str, workdir: str, start: float) -> None:
+    """What every pipeline CLI prints at the end: the titled comparison, where its HTML is, the total time."""
+    print(f"\n=== {title} ===")
+    print(text)
+    print(f"\ncomparison: {os.path.join(os.path.abspath(workdir), 'eval', 'comparison.html')}")
+    print(f"total {time.time() - start:.0f} s")

@@ -24,7 +24,14 @@ import time
 from collections.abc import Sequence
 
 from monai_fairness.data.datalist import num_groups as count_groups
-from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages, workdir_layout
+from monai_fairness.pipelines.bundle_runner import (
+    parse_sets,
+    pipeline_parser,
+    print_pipeline_result,
+    run_bundle,
+    run_stages,
+    workdir_layout,
+)
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["BASELINES", "run_fairdi", "main"]
@@ -97,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         args.n_bootstrap,
         args.force,
     )
-    print("\n=== FairDi: side by side on the test split ===")
-    print(format_comparison(comparison))
-    print(f"\ncomparison: {os.path.join(os.path.abspath(args.workdir), 'eval', 'comparison.html')}")
-    print(f"total {time.time() - start:.0f} s")
+    print_pipeline_result("FairDi: side by side on the test split", format_comparison(comparison), args.workdir, start)
     return 0
 
 

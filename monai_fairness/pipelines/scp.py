@@ -22,7 +22,14 @@ import shutil
 import sys
 import time
 
-from monai_fairness.pipelines.bundle_runner import parse_sets, pipeline_parser, run_bundle, run_stages, workdir_layout
+from monai_fairness.pipelines.bundle_runner import (
+    parse_sets,
+    pipeline_parser,
+    print_pipeline_result,
+    run_bundle,
+    run_stages,
+    workdir_layout,
+)
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
 
 __all__ = ["run_scp", "main"]
@@ -115,10 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         args.force,
         args.vanilla_checkpoint,
     )
-    print("\n=== SCP: vanilla vs pruned on the test split ===")
-    print(format_scp(comparison))
-    print(f"\ncomparison: {os.path.join(os.path.abspath(args.workdir), 'eval', 'comparison.html')}")
-    print(f"total {time.time() - start:.0f} s")
+    print_pipeline_result("SCP: vanilla vs pruned on the test split", format_scp(comparison), args.workdir, start)
     return 0
 
 
