@@ -20,7 +20,7 @@ from .group_sampling import (
     select_group,
 )
 from .dicom import IDENTIFYING_KEYWORDS, age_from_dates, parse_dicom_age, read_dicom_attributes
-from .splits import stratified_split
+from .splits import split_in_two, stratified_split
 
 __all__ = [
     "SPLITS",
@@ -35,6 +35,7 @@ __all__ = [
     "age_from_dates",
     "parse_dicom_age",
     "read_dicom_attributes",
+    "split_in_two",
     "stratified_split",
     "check_group_id",
     "endless",

@@ -14,7 +14,7 @@ import numpy as np
 
 from monai_fairness.utils.enums import FairnessKeys
 
-__all__ = ["stratified_split"]
+__all__ = ["stratified_split", "split_in_two"]
 
 
 def stratified_split(
@@ -79,6 +79,47 @@ def stratified_split(
             part.extend(members[start : start + count])
             start += count
     return {name: [items[i] for i in sorted(part)] for name, part in zip(names, assigned, strict=True)}
+
+
+def split_in_two(
+    items: Sequence[Mapping[str, Any]], first_share: float, part: str, *, seed: int = 0
+) -> list[Mapping[str, Any]]:
+    """One of two disjoint parts of a split: ``"first"`` holds ``first_share`` of it, ``"second"`` the rest.
+
+    APPLE's deployment set-up (Xu et al., arXiv 2403.05114): the deployed segmentor was trained elsewhere, and the
+    clinical group trains the perturber on its own labelled cases. On the demo data both come from one training
+    split, so the stand-in segmentor trains on the first part and APPLE on the second; a segmentor fitted to the very
+    cases APPLE trains on leaves it almost no group gap to learn from. The parts keep each group's proportion when
+    every item carries ``group`` (DICOM datalists may not: the sex is read from the headers later), otherwise they
+    are a seeded random cut. The same items, ``first_share`` and ``seed`` give the same parts in every stage.
+
+    Args:
+        items: datalist items.
+        first_share: fraction of the items in the first part, in [0, 1]; 0 leaves every item to ``"second"``.
+        part: ``"first"`` or ``"second"``.
+        seed: shuffle seed of the cut.
+
+    Raises:
+        ValueError: When ``first_share`` is outside [0, 1], ``part`` is unknown, or the requested part is empty.
+    """
+    share = float(first_share)
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"split_in_two: first_share expected a fraction in [0, 1] but got {first_share!r}.")
+    if part not in ("first", "second"):
+        raise ValueError(f"split_in_two: part expected 'first' or 'second' but got {part!r}.")
+    if all(FairnessKeys.GROUP in item for item in items):
+        chosen = stratified_split(items, (share, 1.0 - share), ("first", "second"), by_class=False, seed=seed)[part]
+    else:
+        order = np.random.default_rng(seed).permutation(len(items))
+        n_first = int(round(share * len(items)))
+        keep = set((order[:n_first] if part == "first" else order[n_first:]).tolist())
+        chosen = [item for i, item in enumerate(items) if i in keep]
+    if not chosen:
+        raise ValueError(
+            f"split_in_two: the {part!r} part of {len(items)} items at first_share={share} is empty; expected at "
+            "least one item (lower or raise first_share)."
+        )
+    return chosen
 
 
 def _largest_remainder(n: int, fractions: np.ndarray) -> list[int]:

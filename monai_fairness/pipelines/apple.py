@@ -68,17 +68,20 @@ def run_apple(
     if datalist is not None:
         common["datalist"] = os.path.join(os.path.abspath(dataset_dir), datalist)
     pretrain: dict[str, object] = {}
+    apple: dict[str, object] = {}
     if segmentor_checkpoint is not None:
         if not os.path.isfile(segmentor_checkpoint):
             raise FileNotFoundError(f"segmentor_checkpoint {segmentor_checkpoint!r} does not exist.")
         pretrain["segmentor_checkpoint"] = os.path.abspath(segmentor_checkpoint)
+        # a segmentor trained elsewhere saw none of this training split: APPLE may learn from all of it
+        apple["segmentor_share"] = common.get("segmentor_share", 0.0)
     timings = run_stages(
         bundle, [("pretrain_segmentor", ["train.json", "pretrain_segmentor.json"], pretrain)], common, ckpt_dir, force
     )
     segmentor_file = os.path.join(ckpt_dir, "segmentor.pt")
     before = file_checksum(segmentor_file)
     timings.update(
-        run_stages(bundle, [("train_apple", ["train.json", "train_apple.json"], {})], common, ckpt_dir, force)
+        run_stages(bundle, [("train_apple", ["train.json", "train_apple.json"], apple)], common, ckpt_dir, force)
     )
     evaluations = {
         "segmentor": ["train.json", "evaluate.json"],

@@ -186,6 +186,47 @@ def test_pretrain_stage_adopts_a_users_checkpoint(tmp_path):
     assert state_checksum(torch.load(tmp_path / "models" / "segmentor.pt", weights_only=True)) == state_checksum(net)
 
 
+def test_segmentor_and_apple_train_on_disjoint_halves_of_the_training_split(tiny_ct):
+    """The stand-in deployed segmentor and APPLE never share a training case; MONAI Label's train.json uses all."""
+    common = {"dataset_dir": os.path.dirname(tiny_ct["nifti"])}
+    ids = {}
+    for name, files in {
+        "all": ["train.json"],
+        "segmentor": ["train.json", "pretrain_segmentor.json"],
+        "apple": ["train.json", "train_apple.json"],
+    }.items():
+        ids[name] = [item["id"] for item in _parser(files, **common).get_parsed_content("train#dataset#data")]
+    assert set(ids["segmentor"]).isdisjoint(ids["apple"])
+    assert sorted(ids["segmentor"] + ids["apple"]) == sorted(ids["all"])
+    assert abs(len(ids["segmentor"]) - len(ids["apple"])) <= 2  # segmentor_share 0.5, kept per group
+    whole = _parser(["train.json", "train_apple.json"], **common, segmentor_share=0.0)
+    assert sorted(item["id"] for item in whole.get_parsed_content("train#dataset#data")) == sorted(ids["all"])
+
+
+def test_pipeline_lets_apple_use_the_whole_split_for_an_adopted_segmentor(tmp_path, monkeypatch):
+    """A segmentor trained elsewhere saw none of the training split, so the pipeline sets segmentor_share to 0."""
+    import monai_fairness.pipelines.apple as apple_pipeline
+
+    stages = []
+
+    def record(bundle, todo, common, ckpt_dir, force=False):
+        stages.extend((name, {**common, **extra}) for name, _, extra in todo)
+        if len(stages) == 2:
+            raise KeyboardInterrupt  # stop before the evaluations
+        return {}
+
+    monkeypatch.setattr(apple_pipeline, "run_stages", record)
+    (tmp_path / "deployed.pt").write_bytes(b"")
+    (tmp_path / "wd" / "models").mkdir(parents=True)
+    torch.save({"w": torch.zeros(1)}, tmp_path / "wd" / "models" / "segmentor.pt")  # what stage 0 would leave
+    for checkpoint, share in ((None, None), (str(tmp_path / "deployed.pt"), 0.0)):
+        stages.clear()
+        with pytest.raises(KeyboardInterrupt):
+            apple_pipeline.run_apple(BUNDLE, str(tmp_path), str(tmp_path / "wd"), segmentor_checkpoint=checkpoint)
+        assert [name for name, _ in stages] == ["pretrain_segmentor", "train_apple"]
+        assert stages[1][1].get("segmentor_share") == share  # None: the bundle's default (0.5)
+
+
 def test_verify_metadata_net_and_traced_export(tmp_path):
     infer = os.path.join(CONFIGS, "inference.json")
     verify_metadata(meta_file=META, filepath=SCHEMA)

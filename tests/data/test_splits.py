@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from monai_fairness.data import stratified_split
+from monai_fairness.data import split_in_two, stratified_split
 
 
 def test_split_keeps_group_class_proportions_and_is_deterministic():
@@ -45,3 +45,33 @@ def test_clusters_stay_in_one_split():
     where = {i["lesion"]: name for name, p in parts.items() for i in p}
     assert all(where[i["lesion"]] == name for name, p in parts.items() for i in p)
     assert sum(len(p) for p in parts.values()) == 60
+
+
+def test_split_in_two_gives_disjoint_group_stratified_parts():
+    items = [{"image": f"{i}.nii.gz", "group": int(i % 10 < 3)} for i in range(40)]  # 28 group 0, 12 group 1
+    first, second = split_in_two(items, 0.5, "first"), split_in_two(items, 0.5, "second")
+    assert split_in_two(items, 0.5, "first") == first  # the same parts in every stage
+    assert {i["image"] for i in first}.isdisjoint(i["image"] for i in second)
+    assert len(first) + len(second) == 40
+    assert Counter(i["group"] for i in first) == Counter({0: 14, 1: 6})
+    assert Counter(i["group"] for i in second) == Counter({0: 14, 1: 6})
+    assert split_in_two(items, 0.0, "second") == items  # a segmentor trained elsewhere: APPLE gets everything
+
+
+def test_split_in_two_without_groups_is_a_seeded_cut():
+    # DICOM datalists may carry no group (the sex is read from the headers later)
+    items = [{"image": f"series{i}"} for i in range(9)]
+    first, second = split_in_two(items, 0.3, "first", seed=1), split_in_two(items, 0.3, "second", seed=1)
+    assert len(first) == 3 and len(second) == 6
+    assert sorted(i["image"] for i in first + second) == sorted(i["image"] for i in items)
+    assert split_in_two(items, 0.3, "first", seed=2) != first
+
+
+def test_split_in_two_errors():
+    items = [{"image": "a", "group": 0}, {"image": "b", "group": 1}]
+    with pytest.raises(ValueError, match=r"first_share expected a fraction in \[0, 1\] but got 1.5"):
+        split_in_two(items, 1.5, "first")
+    with pytest.raises(ValueError, match="part expected 'first' or 'second' but got 'apple'"):
+        split_in_two(items, 0.5, "apple")
+    with pytest.raises(ValueError, match="the 'first' part of 2 items at first_share=0.0 is empty"):
+        split_in_two(items, 0.0, "first")
