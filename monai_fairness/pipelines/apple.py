@@ -37,6 +37,12 @@ from monai_fairness.report.compare import compare_reports, format_comparison, re
 
 __all__ = ["run_apple", "format_apple", "file_checksum", "main"]
 
+# the two evaluations of the pipeline: the frozen segmentor alone and segmentor + APPLE (--eval_model NAME)
+EVALUATIONS = {
+    "segmentor": ["train.json", "evaluate.json"],
+    "model": ["train.json", "train_apple.json", "evaluate.json"],
+}
+
 
 def file_checksum(path: str, prefix: str = "") -> str:
     """:func:`~monai_fairness.networks.state_checksum` of the state_dict entries under ``prefix`` in a weights file."""
@@ -83,11 +89,7 @@ def run_apple(
     timings.update(
         run_stages(bundle, [("train_apple", ["train.json", "train_apple.json"], apple)], common, ckpt_dir, force)
     )
-    evaluations = {
-        "segmentor": ["train.json", "evaluate.json"],
-        "model": ["train.json", "train_apple.json", "evaluate.json"],
-    }
-    for name, configs in evaluations.items():
+    for name, configs in EVALUATIONS.items():
         if os.path.exists(os.path.join(out_dir, name, "report.json")) and not force:
             continue
         timings[f"evaluate_{name}"] = run_bundle(
