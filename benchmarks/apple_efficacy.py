@@ -20,6 +20,7 @@ Dice at most 1 point lower, probe accuracy lower after APPLE).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -27,27 +28,13 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.fresh_draw import fresh_eval_set
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset
 from monai_fairness.pipelines.apple import EVALUATIONS, run_apple
 from monai_fairness.pipelines.bundle_runner import run_bundle
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLE = os.path.join(REPO_ROOT, "bundles", "apple_ct_segmentation")
-
-
-def fresh_eval_set(path: str, n_cases: int, seed: int = 1000) -> str:
-    """A larger draw of the demo generator whose every case is also in the test split; returns its folder.
-
-    The training split stays as drawn: the leakage probe is fitted on it (none of it trains a model)."""
-    datalist = os.path.join(path, "datalist.json")
-    if not os.path.isfile(datalist):
-        make_ct_segmentation_dataset(path, n_cases=n_cases, write_dicom=False, seed=seed)
-        with open(datalist) as f:
-            data = json.load(f)
-        data["test"] = data["training"] + data["validation"] + data["test"]
-        with open(datalist, "w") as f:
-            json.dump(data, f)
-    return path
 
 
 def _row(report_dir: str) -> dict[str, Any]:
@@ -93,7 +80,9 @@ def run(seeds: list[int], data_dir: str, workdir: str, fresh_cases: int, n_boots
     dataset_dir = os.path.join(data_dir, "ct")
     if not os.path.isfile(os.path.join(dataset_dir, "datalist.json")):
         make_ct_segmentation_dataset(dataset_dir, seed=0)
-    fresh = fresh_eval_set(os.path.join(workdir, f"ct_fresh_{fresh_cases}"), fresh_cases) if fresh_cases else None
+    make = functools.partial(make_ct_segmentation_dataset, write_dicom=False)
+    fresh_dir = os.path.join(workdir, f"ct_fresh_{fresh_cases}")
+    fresh = fresh_eval_set(fresh_dir, make, fresh_cases) if fresh_cases else None
     default_rows, fresh_rows, unchanged = [], [], []
     for seed in seeds:
         wd = os.path.join(workdir, f"apple_ct_segmentation_seed{seed}")

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.fresh_draw import fresh_eval_set
 from monai_fairness.data.synthetic import make_skin_lesion_dataset
 from monai_fairness.pipelines.bundle_runner import run_bundle
 from monai_fairness.pipelines.scp import run_scp
@@ -32,19 +33,6 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLE = os.path.join(REPO_ROOT, "bundles", "scp_skin_lesion_classification")
 KEYS_OVERALL = ("accuracy", "f1_macro", "auc")
 KEYS_FAIR = ("eodd", "eopp0", "eopp1", "accuracy_gap")
-
-
-def fresh_eval_set(path: str, n_cases: int, seed: int = 1000) -> str:
-    """A larger draw of the demo generator whose every case is in the test split; returns its folder."""
-    datalist = os.path.join(path, "datalist.json")
-    if not os.path.isfile(datalist):
-        make_skin_lesion_dataset(path, n_cases=n_cases, seed=seed)
-        with open(datalist) as f:
-            data = json.load(f)
-        data["test"] = data["training"] + data["validation"] + data["test"]  # only the test split is evaluated
-        with open(datalist, "w") as f:
-            json.dump(data, f)
-    return path
 
 
 def _row(report_dir: str) -> dict[str, Any]:
@@ -83,7 +71,8 @@ def run(seeds: list[int], data_dir: str, workdir: str, fresh_cases: int, n_boots
     dataset_dir = os.path.join(data_dir, "derm")
     if not os.path.isfile(os.path.join(dataset_dir, "datalist.json")):
         make_skin_lesion_dataset(dataset_dir, seed=0)
-    fresh = fresh_eval_set(os.path.join(workdir, f"derm_fresh_{fresh_cases}"), fresh_cases) if fresh_cases else None
+    fresh_dir = os.path.join(workdir, f"derm_fresh_{fresh_cases}")
+    fresh = fresh_eval_set(fresh_dir, make_skin_lesion_dataset, fresh_cases) if fresh_cases else None
     default_rows, fresh_rows, runs = [], [], []
     for seed in seeds:
         wd = os.path.join(workdir, f"scp_skin_lesion_classification_seed{seed}")
