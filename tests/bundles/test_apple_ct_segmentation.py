@@ -207,12 +207,15 @@ def test_pipeline_lets_apple_use_the_whole_split_for_an_adopted_segmentor(tmp_pa
     """A segmentor trained elsewhere saw none of the training split, so the pipeline sets segmentor_share to 0."""
     import monai_fairness.pipelines.apple as apple_pipeline
 
+    class StopBeforeEvaluation(Exception):
+        pass
+
     stages = []
 
     def record(bundle, todo, common, ckpt_dir, force=False):
         stages.extend((name, {**common, **extra}) for name, _, extra in todo)
         if len(stages) == 2:
-            raise KeyboardInterrupt  # stop before the evaluations
+            raise StopBeforeEvaluation
         return {}
 
     monkeypatch.setattr(apple_pipeline, "run_stages", record)
@@ -221,7 +224,7 @@ def test_pipeline_lets_apple_use_the_whole_split_for_an_adopted_segmentor(tmp_pa
     torch.save({"w": torch.zeros(1)}, tmp_path / "wd" / "models" / "segmentor.pt")  # what stage 0 would leave
     for checkpoint, share in ((None, None), (str(tmp_path / "deployed.pt"), 0.0)):
         stages.clear()
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(StopBeforeEvaluation):
             apple_pipeline.run_apple(BUNDLE, str(tmp_path), str(tmp_path / "wd"), segmentor_checkpoint=checkpoint)
         assert [name for name, _ in stages] == ["pretrain_segmentor", "train_apple"]
         assert stages[1][1].get("segmentor_share") == share  # None: the bundle's default (0.5)
