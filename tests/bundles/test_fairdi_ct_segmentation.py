@@ -75,3 +75,14 @@ def test_student_stage_runs_in_2d_by_override(tmp_path):
 
 def test_verify_metadata_net_and_export(tmp_path):
     verify_bundle_tooling(BUNDLE, (1, 1, 32, 32, 32), tmp_path)
+
+
+@pytest.mark.parametrize("stage, balanced", [(None, False), ("train_resampling", True), ("train_student", False)])
+def test_which_stages_draw_groups_balanced(stage, balanced, tiny_ct, tmp_path):
+    """Re-sampling draws the sexes equally often; ERM and (here, unlike the classification bundle) the student do not."""
+    parser = ConfigParser()
+    parser.read_config([os.path.join(CONFIGS, f) for f in ["train.json"] + ([f"{stage}.json"] if stage else [])])
+    parser.update({"dataset_dir": os.path.dirname(tiny_ct["nifti"]), "ckpt_dir": str(tmp_path), "cache_rate": 0.0})
+    assert parser.get_parsed_content("balance_groups") is balanced
+    sampler = parser.get_parsed_content("train#dataloader").sampler
+    assert isinstance(sampler, torch.utils.data.WeightedRandomSampler) is balanced
