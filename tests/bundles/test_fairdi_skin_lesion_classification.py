@@ -56,12 +56,35 @@ def test_stage_properties(stage, tiny_derm, tmp_path):
     assert wf.check_properties() == []
 
 
+@pytest.mark.parametrize(
+    "stage, balanced",
+    [(None, False), ("train_backbone", False), ("train_reweighting", False), ("train_resampling", True),
+     ("train_student", True)],
+)
+def test_which_stages_draw_groups_balanced(stage, balanced, tiny_derm, tmp_path):
+    """balance_groups (false in train.json): the re-sampling baseline and the student draw each group equally often
+    (with replacement); ERM, the FIS backbone and the re-weighting baseline see the training split as it is."""
+    parser = ConfigParser()
+    parser.read_config([os.path.join(CONFIGS, f) for f in ["train.json"] + ([f"{stage}.json"] if stage else [])])
+    parser.update(_common(tiny_derm, tmp_path))
+    assert parser.get_parsed_content("balance_groups") is balanced
+    items, loader = parser.get_parsed_content("train_items"), parser.get_parsed_content("train#dataloader")
+    torch.manual_seed(0)
+    drawn = [items[i]["group"] for _ in range(50) for i in loader.sampler]
+    share, minority = sum(drawn) / len(drawn), sum(it["group"] for it in items) / len(items)
+    assert minority < 0.3
+    if balanced:
+        assert abs(share - 0.5) < 0.03, share
+    else:
+        assert share == pytest.approx(minority), share  # every item exactly once per epoch
+
+
 @pytest.mark.slow
 def test_whole_pipeline_one_command(tiny_derm, tmp_path):
     cmd = [sys.executable, "-m", "monai_fairness.pipelines.fairdi", "--bundle", BUNDLE]
     cmd += ["--dataset_dir", os.path.dirname(tiny_derm), "--workdir", str(tmp_path), "--n_bootstrap", "20"]
     cmd += ["--baselines", "erm", "resampling", "reweighting"]
-    for k, v in {"max_epochs": 1, "teacher_epochs": 1, **TINY}.items():
+    for k, v in {"max_epochs": 1, "teacher_epochs": 1, "student_epochs": 1, **TINY}.items():
         cmd += ["--set", f"{k}={v}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=900)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
