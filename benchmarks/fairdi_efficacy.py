@@ -6,8 +6,9 @@
 
 Each seed runs the whole pipeline of the FairDi bundle (``monai_fairness.pipelines.fairdi``: ERM and the
 group-balanced re-sampling baseline, FIS backbone, teachers, student; stages already finished in ``--workdir`` are
-reused) on the default planted-bias demo data, then reads the reports. Re-sampling is there for context: the student
-draws the groups balanced too (``balance_groups``), so it shows how much of the student's effect balancing alone gives.
+reused) on the default planted-bias demo data, then reads the reports. Classification also runs the group-balanced
+re-sampling baseline, for context: that student draws the groups balanced too (``balance_groups``), so re-sampling
+shows how much of the student's effect balancing alone gives.
 
 The default classification test split holds 36 dark-skin images, so one image moves the dark group's accuracy by 2.8
 points. The classification models are therefore also evaluated on a larger fresh draw from the same generator
@@ -36,18 +37,28 @@ from monai_fairness.pipelines.bundle_runner import run_bundle
 from monai_fairness.pipelines.fairdi import run_fairdi
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TASKS = {
-    "classification": ("fairdi_skin_lesion_classification", "derm", ("accuracy_gap", "auc_gap"), "auc"),
-    "segmentation": ("fairdi_ct_segmentation", "ct", ("dice_gap",), "dice"),
+TASKS = {  # bundle, data subfolder, gaps, utility, baselines besides ERM
+    "classification": (
+        "fairdi_skin_lesion_classification",
+        "derm",
+        ("accuracy_gap", "auc_gap"),
+        "auc",
+        ("resampling",),
+    ),
+    "segmentation": ("fairdi_ct_segmentation", "ct", ("dice_gap",), "dice", ()),
 }
 FRESH_SEED = 2000  # not SCP's 1000: FairDi's defaults were chosen looking at that draw (model card)
-MODELS = {"erm": "erm", "resampling": "resampling", "student": "model"}  # row name -> eval folder / checkpoint name
+
+
+def _models(task: str) -> dict[str, str]:
+    """Row name -> eval folder (= checkpoint name): ERM, the task's other baselines, the student."""
+    return {"erm": "erm", **{b: b for b in TASKS[task][4]}, "student": "model"}
 
 
 def _row(eval_dir: str, task: str) -> dict[str, Any]:
-    _, _, gap_keys, utility = TASKS[task]
+    _, _, gap_keys, utility, _ = TASKS[task]
     row: dict[str, Any] = {}
-    for name, folder in MODELS.items():
+    for name, folder in _models(task).items():
         with open(os.path.join(eval_dir, folder, "report.json")) as f:
             report = json.load(f)
         row[name] = {utility: report["overall"][utility], **{k: report["fairness"][k] for k in gap_keys}}
@@ -58,12 +69,11 @@ def _row(eval_dir: str, task: str) -> dict[str, Any]:
 
 
 def _summary(rows: list[dict[str, Any]], task: str) -> dict[str, Any]:
-    _, _, gap_keys, utility = TASKS[task]
-    mean = {n: {k: float(np.mean([r[n][k] for r in rows])) for k in (utility, *gap_keys)} for n in MODELS}
-    reduction = {
-        n: {k: (mean["erm"][k] - mean[n][k]) / mean["erm"][k] for k in gap_keys} for n in ("student", "resampling")
-    }
-    utility_change = {n: mean[n][utility] - mean["erm"][utility] for n in ("student", "resampling")}
+    _, _, gap_keys, utility, _ = TASKS[task]
+    others = [n for n in _models(task) if n != "erm"]
+    mean = {n: {k: float(np.mean([r[n][k] for r in rows])) for k in (utility, *gap_keys)} for n in _models(task)}
+    reduction = {n: {k: (mean["erm"][k] - mean[n][k]) / mean["erm"][k] for k in gap_keys} for n in others}
+    utility_change = {n: mean[n][utility] - mean["erm"][utility] for n in others}
     if task == "classification":
         targets = {
             "accuracy_gap_reduction_at_least_0.30": reduction["student"]["accuracy_gap"] >= 0.30,
@@ -85,7 +95,7 @@ def _summary(rows: list[dict[str, Any]], task: str) -> dict[str, Any]:
 def run(
     task: str, seeds: list[int], data_dir: str, workdir: str, fresh_cases: int = 3000, n_bootstrap: int = 200
 ) -> dict[str, Any]:
-    bundle, sub, _, _ = TASKS[task]
+    bundle, sub, _, _, baselines = TASKS[task]
     bundle_dir = os.path.join(REPO_ROOT, "bundles", bundle)
     make = make_skin_lesion_dataset if sub == "derm" else make_ct_segmentation_dataset
     dataset_dir = os.path.join(data_dir, sub)
@@ -98,12 +108,12 @@ def run(
     default_rows, fresh_rows = [], []
     for seed in seeds:
         wd = os.path.join(workdir, f"{bundle}_seed{seed}")
-        run_fairdi(bundle_dir, dataset_dir, wd, seed=seed, baselines=["erm", "resampling"], n_bootstrap=n_bootstrap)
+        run_fairdi(bundle_dir, dataset_dir, wd, seed=seed, baselines=["erm", *baselines], n_bootstrap=n_bootstrap)
         default_rows.append({"seed": seed, **_row(os.path.join(wd, "eval"), task)})
         if fresh:
             out = os.path.join(wd, "eval_fresh")
             common = {"dataset_dir": fresh, "ckpt_dir": os.path.join(wd, "models"), "output_dir": out, "seed": seed}
-            for folder in MODELS.values():
+            for folder in _models(task).values():
                 if not os.path.exists(os.path.join(out, folder, "report.json")):
                     overrides = {**common, "eval_model": folder, "n_bootstrap": n_bootstrap}
                     run_bundle(bundle_dir, ["train.json", "evaluate.json"], overrides, quiet=True)
