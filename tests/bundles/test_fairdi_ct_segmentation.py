@@ -79,7 +79,8 @@ def test_verify_metadata_net_and_export(tmp_path):
 
 @pytest.mark.parametrize("stage, balanced", [(None, False), ("train_resampling", True), ("train_student", False)])
 def test_which_stages_draw_groups_balanced(stage, balanced, tiny_ct, tmp_path):
-    """Re-sampling draws the sexes equally often; ERM and (here, unlike the classification bundle) the student do not."""
+    """Re-sampling draws the sexes equally often; ERM and (here, unlike in the classification bundle) the student
+    do not."""
     parser = ConfigParser()
     parser.read_config([os.path.join(CONFIGS, f) for f in ["train.json"] + ([f"{stage}.json"] if stage else [])])
     parser.update({"dataset_dir": os.path.dirname(tiny_ct["nifti"]), "ckpt_dir": str(tmp_path), "cache_rate": 0.0})

@@ -58,8 +58,13 @@ def test_stage_properties(stage, tiny_derm, tmp_path):
 
 @pytest.mark.parametrize(
     "stage, balanced",
-    [(None, False), ("train_backbone", False), ("train_reweighting", False), ("train_resampling", True),
-     ("train_student", True)],
+    [
+        (None, False),
+        ("train_backbone", False),
+        ("train_reweighting", False),
+        ("train_resampling", True),
+        ("train_student", True),
+    ],
 )
 def test_which_stages_draw_groups_balanced(stage, balanced, tiny_derm, tmp_path):
     """balance_groups (false in train.json): the re-sampling baseline and the student draw each group equally often
