@@ -258,13 +258,14 @@ def test_inference_network_computes_what_train_apple_trained(tmp_path):
     """inference.json (also export and MONAI Label) must rebuild the trained perturber: same layer, width, bound."""
     segmentor = _parser(["train.json"]).get_parsed_content("network_def")
     torch.save(segmentor.state_dict(), tmp_path / "segmentor.pt")
-    trained = _parser(["train.json", "train_apple.json"], ckpt_dir=str(tmp_path)).get_parsed_content("network_def")
+    train_parser = _parser(["train.json", "train_apple.json"], ckpt_dir=str(tmp_path))
+    infer_parser = _parser(["inference.json"])
+    for key in ("latent_layer", "latent_channels", "epsilon", "perturber_blocks"):
+        assert infer_parser.get_parsed_content(key) == train_parser.get_parsed_content(key), key
+    trained = train_parser.get_parsed_content("network_def")
     torch.nn.init.normal_(trained.perturber.out.weight, std=1.0)  # large enough to saturate tanh at the bound
-    deployed = _parser(["inference.json"]).get_parsed_content("network_def")
+    deployed = infer_parser.get_parsed_content("network_def")
     deployed.load_state_dict(trained.state_dict())
-    for key in ("latent_layer", "latent_channels", "epsilon"):
-        train_value = _parser(["train.json", "train_apple.json"]).get_parsed_content(key)
-        assert _parser(["inference.json"]).get_parsed_content(key) == train_value, key
     trained.eval(), deployed.eval()
     x = torch.rand(2, 1, 32, 32, 32)
     with torch.no_grad():
