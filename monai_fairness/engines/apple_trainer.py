@@ -27,13 +27,16 @@ class APPLETrainer(GroupAwareTrainer):
 
     1. ``d_steps`` discriminator updates on the detached perturbed latent:
        ``L_D = CE(D_p(stopgrad(f_p)), a)`` (``d_optimizer``);
-    2. one perturber update: ``L_G = beta * L_seg(D_s(f_p), y) + alpha * L_adv(D_p(f_p), a) + gamma * mean(G_p(f_o)^2)``
-       (``optimizer``); the segmentor's parameters get no gradient, the gradient flows through its activations.
+    2. one perturber update: ``L_G = beta * L_seg(D_s(f_p), y) + alpha * L_adv(D_p(f_p), a) + gamma * mean(G_p(f_o)^2)
+       + delta * L_align(f_p, a)`` (``optimizer``); the segmentor's parameters get no gradient, the gradient flows
+       through its activations.
 
     ``L_seg`` is ``loss_function`` (DiceCE by default; for deep supervision the first output only). ``L_adv`` is
-    :class:`~monai_fairness.losses.AttributeAdversarialLoss` (CE to uniform by default). ``engine.state.output`` holds
-    ``loss`` (L_G), ``loss_seg``, ``loss_adv``, ``loss_mag``, ``loss_disc`` (L_D) and ``disc_accuracy`` (the
-    discriminator's batch accuracy before its update) next to ``image``, ``label``, ``pred`` and ``group``.
+    :class:`~monai_fairness.losses.AttributeAdversarialLoss` (CE to uniform by default). ``L_align`` is
+    ``alignment_loss`` (e.g. :class:`~monai_fairness.losses.GroupMeanAlignmentLoss`; term left out when ``None``).
+    ``engine.state.output`` holds ``loss`` (L_G), ``loss_seg``, ``loss_adv``, ``loss_mag``, ``loss_align``,
+    ``loss_disc`` (L_D) and ``disc_accuracy`` (the discriminator's batch accuracy before its update) next to
+    ``image``, ``label``, ``pred`` and ``group``.
     With ``amp`` each optimizer has its own gradient scaler.
 
     Args:
@@ -44,7 +47,8 @@ class APPLETrainer(GroupAwareTrainer):
         balanced_discriminator: weight L_D by the inverse group frequency of the batch, so that a minority group
             (30 % of the demo data) does not let D_p settle on always predicting the majority, an adversary that the
             perturber then trivially "fools" while the attribute stays in the latent.
-        alpha, beta, gamma: weights of L_adv, L_seg and the magnitude penalty.
+        alignment_loss: L_align(latent ``(B, C, *spatial)``, groups ``(B,)``) -> scalar, or ``None`` (no term).
+        alpha, beta, gamma, delta: weights of L_adv, L_seg, the magnitude penalty and L_align.
         args, kwargs: :class:`GroupAwareTrainer` arguments (``stage`` defaults to ``"train_apple"``).
     """
 
@@ -59,19 +63,22 @@ class APPLETrainer(GroupAwareTrainer):
         alpha: float = 1.0,
         beta: float = 1.0,
         gamma: float = 0.0,
+        alignment_loss: nn.Module | None = None,
+        delta: float = 1.0,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("stage", "train_apple")
         super().__init__(*args, **kwargs)
         if int(d_steps) < 0:
             raise ValueError(f"d_steps expected a count >= 0 but got {d_steps!r}.")
-        for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
+        for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma), ("delta", delta)):
             if float(value) < 0:
                 raise ValueError(f"{name} expected a weight >= 0 but got {value!r}.")
         self.discriminator, self.d_optimizer = discriminator, d_optimizer
         self.adversarial_loss = adversarial_loss if adversarial_loss is not None else AttributeAdversarialLoss()
         self.d_steps, self.alpha, self.beta, self.gamma = int(d_steps), float(alpha), float(beta), float(gamma)
         self.balanced_discriminator = bool(balanced_discriminator)
+        self.alignment_loss, self.delta = alignment_loss, float(delta)
         self.d_scaler = torch.GradScaler("cuda") if self.amp else None
 
     def _latents(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,12 +135,17 @@ class APPLETrainer(GroupAwareTrainer):
             loss_adv = self.adversarial_loss(self.discriminator(f_p), groups)
             loss_mag = (f_p.float() - f_o.float()).pow(2).mean()
             loss = self.beta * loss_seg + self.alpha * loss_adv + self.gamma * loss_mag
+            loss_align = torch.zeros((), device=inputs.device)
+            if self.alignment_loss is not None:
+                loss_align = self.alignment_loss(f_p, groups)
+                loss = loss + self.delta * loss_align
         engine.state.output[Keys.LOSS] = loss
         engine.state.output.update(
             {
                 "loss_seg": loss_seg.detach(),
                 "loss_adv": loss_adv.detach(),
                 "loss_mag": loss_mag.detach(),
+                "loss_align": loss_align.detach(),
                 "loss_disc": loss_disc.detach(),
                 "disc_accuracy": disc_acc.detach(),
             }

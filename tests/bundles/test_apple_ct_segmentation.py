@@ -14,6 +14,7 @@ import pytest
 import torch
 from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_in_out
 
+from monai_fairness.losses import GroupMeanAlignmentLoss
 from monai_fairness.networks import state_checksum
 from tests.bundles.helpers import CPU_DDP, SCHEMA, _env, bundle_path, run_bundle
 
@@ -273,3 +274,16 @@ def test_inference_network_computes_what_train_apple_trained(tmp_path):
         with trained.bypass():
             plain = trained(x)
     assert not torch.allclose(plain, trained(x))  # the perturbation is really applied
+
+
+def test_delta_switches_the_group_mean_alignment_term_on():
+    """``delta`` 0 (default) leaves the term out; a positive ``delta`` gives the trainer the loss and its weight."""
+    files = ["train.json", "train_apple.json"]
+    assert _parser(files)["delta"] == 0.0
+    assert _parser(files).get_parsed_content("alignment_loss") is None
+    parser = _parser(files, delta=0.5)
+    loss = parser.get_parsed_content("alignment_loss")
+    assert isinstance(loss, GroupMeanAlignmentLoss)
+    assert loss.running_var.shape == (8,)  # latent_channels of model.0
+    assert parser.get_parsed_content("train#trainer#delta") == 0.5
+    assert parser.get_parsed_content("train#trainer#alignment_loss") is loss

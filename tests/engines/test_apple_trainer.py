@@ -10,6 +10,7 @@ from monai.networks.nets import UNet
 
 from monai_fairness.data.datalist import DatalistError
 from monai_fairness.engines import APPLETrainer
+from monai_fairness.losses import GroupMeanAlignmentLoss
 from monai_fairness.metrics import measure_attribute_leakage
 from monai_fairness.networks import APPLESegmentor, AttributeDiscriminator, LatentPerturber, state_checksum
 
@@ -68,6 +69,18 @@ def test_loss_parts_and_frozen_segmentor():
     assert state_checksum(apple.segmentor) == checksum
     assert not apple.segmentor.training
     assert any(not torch.equal(disc_before[k], v) for k, v in disc.state_dict().items())
+
+
+def test_alignment_term_is_in_the_loss():
+    apple, disc = _setup()
+    trainer = _trainer(apple, disc, _data(), alignment_loss=GroupMeanAlignmentLoss(16), delta=2.0)
+    trainer.run()
+    out = trainer.state.output[0]
+    expected = float(out["loss_seg"]) + float(out["loss_adv"]) + 2.0 * float(out["loss_align"])
+    assert float(out["loss_align"]) > 0
+    assert float(out["loss"]) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="delta expected a weight >= 0"):
+        _trainer(apple, disc, _data(), delta=-1.0)
 
 
 def test_zero_d_steps_freezes_the_discriminator():
