@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from monai_fairness.networks.attribute_discriminator import AttributeDiscriminator
+
 __all__ = ["GroupMeanAlignmentLoss"]
 
 
@@ -36,14 +38,9 @@ class GroupMeanAlignmentLoss(nn.Module):
         self.register_buffer("running_var", torch.ones(int(channels)))
         self.register_buffer("initialized", torch.zeros((), dtype=torch.bool))
 
-    @staticmethod
-    def pool(f: torch.Tensor) -> torch.Tensor:
-        """``(B, C, *spatial)`` -> ``(B, C)`` (mean over every axis after the channel axis)."""
-        return f.flatten(2).mean(-1) if f.ndim > 2 else f
-
     def forward(self, latent: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
         """Args: latent ``(B, C, *spatial)`` or pooled ``(B, C)``; groups ``(B,)`` integer ids. Returns a scalar."""
-        pooled = self.pool(latent).float()
+        pooled = AttributeDiscriminator.pool(latent).float()  # the pooling D_p and the leakage probe see
         if pooled.shape[1] != self.running_var.shape[0]:
             raise ValueError(
                 f"latent expected {self.running_var.shape[0]} channels but got {pooled.shape[1]} "
