@@ -4,8 +4,8 @@
 Targets (issue): latency at most 1.05x, perturber at most 5 % of the segmentor's parameters. Uses the bundle's own
 ``network_def`` (``bundles/apple_ct_segmentation/configs/inference.json``) with a non-zero perturber, eval mode,
 no grad, sliding-window inference over a whole volume as the bundle runs it; both are timed alternately in one run
-(best of ``rounds``; also the median of the per-round ratios, since 2-core CPU timings vary by a few percent), on
-CUDA when present.
+(best of ``rounds``; also the median of the per-round ratios, the steadier of the two, since 2-core CPU timings vary
+by several percent from round to round), on CUDA when present.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO_ROOT, "bundles", "apple_ct_segmentation", "configs", "inference.json")
 
 
-def run(volume: int = 96, rounds: int = 30) -> dict[str, Any]:
+def run(volume: int = 96, rounds: int = 100) -> dict[str, Any]:
     parser = ConfigParser()
     parser.read_config(CONFIG)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -61,6 +61,7 @@ def run(volume: int = 96, rounds: int = 30) -> dict[str, Any]:
     pert_params = sum(p.numel() for p in apple.perturber.parameters())
     ratio = best["segmentor_apple"] / best["segmentor"]
     share = pert_params / seg_params
+    median_ratio = float(torch.tensor(pair_ratios).median())
     return {
         "benchmark": "apple_latency",
         "device": str(device),
@@ -68,7 +69,11 @@ def run(volume: int = 96, rounds: int = 30) -> dict[str, Any]:
         "roi_size": roi,
         "seconds": {k: round(v, 4) for k, v in best.items()},
         "latency_ratio": round(ratio, 3),
-        "median_pair_ratio": round(float(torch.tensor(pair_ratios).median()), 3),
+        "median_pair_ratio": round(median_ratio, 3),
         "params": {"segmentor": seg_params, "perturber": pert_params, "share": round(share, 4)},
-        "targets": {"latency_ratio_at_most_1.05": ratio <= 1.05, "perturber_share_at_most_0.05": share <= 0.05},
+        "targets": {
+            "latency_ratio_at_most_1.05": ratio <= 1.05,
+            "median_pair_ratio_at_most_1.05": median_ratio <= 1.05,
+            "perturber_share_at_most_0.05": share <= 0.05,
+        },
     }

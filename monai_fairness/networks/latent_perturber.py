@@ -11,6 +11,25 @@ from torch import nn
 __all__ = ["LatentPerturber"]
 
 
+def _pointwise(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``conv(x)`` for a 1x1 convolution, computed as one batched matrix product.
+
+    Same weights and result as the conv module (its ``state_dict`` is unchanged); on the CPU the matrix product is
+    many times faster than the convolution kernel for a latent's few channels (``benchmarks/apple_latency.py``).
+
+    Args: conv: a ``ConvNd`` with kernel size 1, stride 1, no padding, groups 1; x: ``(B, C_in, *spatial)``.
+    Returns ``(B, C_out, *spatial)``.
+    """
+    batch, channels = x.shape[:2]
+    weight = conv.weight.reshape(conv.out_channels, channels).expand(batch, -1, -1)
+    flat = x.reshape(batch, channels, -1)
+    if conv.bias is None:
+        out = torch.bmm(weight, flat)
+    else:
+        out = torch.baddbmm(conv.bias.reshape(1, -1, 1), weight, flat)
+    return out.reshape(batch, conv.out_channels, *x.shape[2:])
+
+
 class LatentPerturber(nn.Module):
     """Perturbation ``G_p(f) = epsilon * tanh(h(f))`` of a latent ``f`` of shape ``(B, C, *spatial)``.
 
@@ -65,4 +84,8 @@ class LatentPerturber(nn.Module):
                 f"latent expected shape (B, {self.channels}, {', '.join(['*'] * self.spatial_dims)}) but got "
                 f"{tuple(f.shape)}; set the perturber's channels/spatial_dims to the latent layer's output."
             )
-        return self.epsilon * torch.tanh(self.out(self.blocks(f)))
+        first, *rest = self.blocks
+        h = first.adn(_pointwise(first.conv, f))  # the 1x1 conv-norm-act block
+        for block in rest:
+            h = block(h)
+        return self.epsilon * torch.tanh(_pointwise(self.out, h))
