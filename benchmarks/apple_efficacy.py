@@ -12,7 +12,8 @@ The default test split holds 7 female volumes, so one volume moves the female me
 Both models are therefore also evaluated on a larger fresh draw from the same generator (``--fresh-cases`` volumes,
 generator seed 1000, never used for training, validation or model selection). Prints one JSON document: for both
 evaluation sets, per seed and mean over seeds, overall and per-group Dice, the Dice gap, the attribute's balanced
-accuracy from the pooled latent before/after (fresh linear probe; the trained discriminator), whether the segmentor's
+accuracy from the pooled latent before/after (fresh linear probe; the trained discriminator; a discriminator of the
+same architecture refitted on the frozen latents), whether the segmentor's
 weights stayed identical, and whether the issue's targets hold on the mean (Dice gap at least 30 % smaller, overall
 Dice at most 1 point lower, probe accuracy lower after APPLE).
 """
@@ -47,9 +48,9 @@ def _row(report_dir: str) -> dict[str, Any]:
     with open(os.path.join(report_dir, "model", "leakage.json")) as f:
         leak = json.load(f)
     row["probe_balanced_accuracy"] = {k: leak["probe"][k]["balanced_accuracy"] for k in ("before", "after")}
-    row["discriminator_balanced_accuracy"] = {
-        k: leak["discriminator"][k]["balanced_accuracy"] for k in ("before", "after")
-    }
+    for key in ("discriminator", "refitted_discriminator"):
+        if key in leak:  # refitted_discriminator: leakage.json written since bundle 0.3.2
+            row[f"{key}_balanced_accuracy"] = {k: leak[key][k]["balanced_accuracy"] for k in ("before", "after")}
     return row
 
 
@@ -57,7 +58,12 @@ def _summary(rows: list[dict[str, Any]], weights_identical: bool) -> dict[str, A
     mean = {
         n: {k: float(np.mean([r[n][k] for r in rows])) for k in ("dice", "dice_gap")} for n in ("segmentor", "apple")
     }
-    probe = {k: float(np.mean([r["probe_balanced_accuracy"][k] for r in rows])) for k in ("before", "after")}
+    leakage = {
+        key: {k: float(np.mean([r[key][k] for r in rows])) for k in ("before", "after")}
+        for key in ("probe_balanced_accuracy", "refitted_discriminator_balanced_accuracy")
+        if all(key in r for r in rows)
+    }
+    probe = leakage["probe_balanced_accuracy"]
     gap_cut = (mean["segmentor"]["dice_gap"] - mean["apple"]["dice_gap"]) / mean["segmentor"]["dice_gap"]
     dice_change = mean["apple"]["dice"] - mean["segmentor"]["dice"]
     targets = {
@@ -68,7 +74,7 @@ def _summary(rows: list[dict[str, Any]], weights_identical: bool) -> dict[str, A
     }
     return {
         "per_seed": rows,
-        "mean_over_seeds": {**mean, "probe_balanced_accuracy": probe},
+        "mean_over_seeds": {**mean, **leakage},
         "dice_gap_reduction": gap_cut,
         "dice_change": dice_change,
         "targets": targets,

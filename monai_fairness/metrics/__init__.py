@@ -6,6 +6,7 @@ from __future__ import annotations
 from .attribute_leakage import (
     attribute_accuracy,
     collect_pooled_latents,
+    fit_attribute_discriminator,
     fit_attribute_probe,
     measure_attribute_leakage,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "collect_pooled_latents",
     "fit_attribute_probe",
     "measure_attribute_leakage",
+    "fit_attribute_discriminator",
     "compute_accuracy_by_group",
     "compute_auc_by_group",
     "compute_f1_macro_by_group",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -14,7 +15,13 @@ from torch import nn
 
 from monai_fairness.utils.enums import FairnessKeys
 
-__all__ = ["collect_pooled_latents", "fit_attribute_probe", "attribute_accuracy", "measure_attribute_leakage"]
+__all__ = [
+    "collect_pooled_latents",
+    "fit_attribute_probe",
+    "fit_attribute_discriminator",
+    "attribute_accuracy",
+    "measure_attribute_leakage",
+]
 
 
 def collect_pooled_latents(
@@ -89,6 +96,41 @@ def fit_attribute_probe(
     return lambda f: linear((f.double() - mean) / std)
 
 
+def fit_attribute_discriminator(
+    template: nn.Module,
+    features: torch.Tensor,
+    groups: torch.Tensor,
+    num_groups: int,
+    steps: int = 500,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> nn.Module:
+    """A fresh copy of ``template`` (e.g. APPLE's discriminator), re-initialised and fitted to frozen pooled latents.
+
+    The honest "how much does this architecture read" measure: APPLE's own D_p was trained against a moving perturber
+    (which can fool it) and never on ``f_o``; this one is fitted to convergence on fixed latents (class-balanced
+    cross-entropy, full-batch Adam), on the CPU.
+
+    Args: template: a module mapping ``(N, C)`` to ``(N, K)`` logits; features ``(N, C)``; groups ``(N,)``.
+    Returns the fitted copy in eval mode.
+    """
+    torch.manual_seed(seed)
+    model = copy.deepcopy(template).cpu().float()
+    for module in model.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    counts = torch.bincount(groups, minlength=num_groups).float().clamp_min(1)
+    weight = counts.sum() / (num_groups * counts)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    x = features.float()
+    model.train()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), groups, weight=weight).backward()
+        optimizer.step()
+    return model.eval().requires_grad_(False)
+
+
 def attribute_accuracy(logits: torch.Tensor, groups: torch.Tensor, num_groups: int) -> dict[str, float]:
     """``accuracy`` and ``balanced_accuracy`` (mean per-group recall; chance = 1/K) of attribute predictions."""
     pred = logits.argmax(1)
@@ -112,7 +154,12 @@ def measure_attribute_leakage(
 
     - ``probe``: a fresh linear probe fitted on the training split's pooled latents, scored on ``eval_loader``
       (the honest measure: the perturber never saw it);
-    - ``discriminator`` (when given): the trained D_p scored on the same latents (the adversary it was trained against).
+    - ``discriminator`` (when given): the trained D_p scored on the same latents: ``after`` is what APPLE reports
+      (the adversary the perturber was trained against, which it may have fooled); ``before`` applies that same D_p,
+      never fitted to ``f_o``, to ``f_o``, so it is no measure of the unperturbed latent;
+    - ``refitted_discriminator`` (when given): a fresh copy of D_p's architecture fitted on the training split's
+      ``f_o`` (``before``) and another on its ``f_p`` (``after``), each scored on ``eval_loader``: the like-for-like
+      comparison of what that architecture reads (:func:`fit_attribute_discriminator`).
 
     Balanced accuracy has chance ``1/K``; plain accuracy has chance = the majority group's share (reported).
     ``discriminator_path``: a state_dict loaded into ``discriminator`` first (``weights_only=True``).
@@ -151,6 +198,13 @@ def measure_attribute_leakage(
                 "after": attribute_accuracy(d(eval_p), eval_g, num_groups),
             }
         discriminator.train(was_training)
+        refit_before = fit_attribute_discriminator(discriminator, train_o, train_g, num_groups, seed=seed)
+        refit_after = fit_attribute_discriminator(discriminator, train_p, train_g, num_groups, seed=seed)
+        with torch.no_grad():
+            result["refitted_discriminator"] = {
+                "before": attribute_accuracy(refit_before(eval_o), eval_g, num_groups),
+                "after": attribute_accuracy(refit_after(eval_p), eval_g, num_groups),
+            }
     if output_path:
         os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
         with open(output_path, "w") as f:

@@ -134,6 +134,12 @@ def format_apple(comparison: dict) -> str:
             f"  the trained discriminator: on f_o {d['before']['balanced_accuracy']:.3f} -> on f_p "
             f"{d['after']['balanced_accuracy']:.3f}"
         )
+    if "refitted_discriminator" in a["leakage"]:
+        r = a["leakage"]["refitted_discriminator"]
+        lines.append(
+            f"  a discriminator refitted on the frozen latents: f_o {r['before']['balanced_accuracy']:.3f} -> f_p "
+            f"{r['after']['balanced_accuracy']:.3f}"
+        )
     unchanged = sha["before_apple"] == sha["after_apple"] == sha["inside_model_pt"]
     lines.append(
         f"deployed segmentor weights unchanged: {'yes' if unchanged else 'NO'} (SHA-256 {sha['before_apple'][:16]}...)"

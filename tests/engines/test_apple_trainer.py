@@ -111,4 +111,7 @@ def test_leakage_probe_sees_a_visible_attribute():
     assert result["probe"]["after"] == result["probe"]["before"]
     assert result["mean_perturbation_norm_ratio"] == pytest.approx(0.0, abs=1e-6)
     assert set(result["discriminator"]) == {"before", "after"}
+    # a discriminator of the same architecture refitted on the frozen latents reads it too, equally before and after
+    assert result["refitted_discriminator"]["before"]["balanced_accuracy"] > 0.9
+    assert result["refitted_discriminator"]["after"] == result["refitted_discriminator"]["before"]
     assert result["chance_balanced_accuracy"] == 0.5 and result["num_eval"] == 24
