@@ -114,11 +114,12 @@ def fit_attribute_discriminator(
     Args: template: a module mapping ``(N, C)`` to ``(N, K)`` logits; features ``(N, C)``; groups ``(N,)``.
     Returns the fitted copy in eval mode.
     """
-    torch.manual_seed(seed)
     model = copy.deepcopy(template).cpu().float()
-    for module in model.modules():
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
+    with torch.random.fork_rng(devices=[]):  # seeded re-initialisation without touching the caller's RNG state
+        torch.manual_seed(seed)
+        for module in model.modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
     counts = torch.bincount(groups, minlength=num_groups).float().clamp_min(1)
     weight = counts.sum() / (num_groups * counts)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
