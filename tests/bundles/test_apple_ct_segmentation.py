@@ -277,7 +277,8 @@ def test_inference_network_computes_what_train_apple_trained(tmp_path):
 
 
 def test_delta_switches_the_group_mean_alignment_term_on():
-    """``delta`` 0 (default) leaves the term out; a positive ``delta`` gives the trainer the loss and its weight."""
+    """``delta`` 0 (default) leaves the term out; a positive ``delta`` gives the trainer the loss and its weight, and
+    the resume checkpoint its state."""
     files = ["train.json", "train_apple.json"]
     assert _parser(files)["delta"] == 0.0
     assert _parser(files).get_parsed_content("alignment_loss") is None
@@ -287,3 +288,19 @@ def test_delta_switches_the_group_mean_alignment_term_on():
     assert loss.running_var.shape == (8,)  # latent_channels of model.0
     assert parser.get_parsed_content("train#trainer#delta") == 0.5
     assert parser.get_parsed_content("train#trainer#alignment_loss") is loss
+    # its running variance is training state: the per-epoch resume checkpoint saves and restores it
+    # (the other training objects replaced by names, so that no segmentor checkpoint is needed to parse)
+    objects = ("network", "optimizer", "discriminator", "d_optimizer", "train#trainer")
+    names = {k: f"$'{k.split('#')[-1]}'" for k in objects}
+    for key in ("resume#saver#save_dict", "resume#loader#load_dict"):
+        with_term, without = _parser(files, delta=0.5, **names), _parser(files, **names)
+        state = with_term.get_parsed_content(key)
+        assert isinstance(state["alignment_loss"], GroupMeanAlignmentLoss)
+        assert {k: v for k, v in state.items() if k != "alignment_loss"} == without.get_parsed_content(key)
+        assert without.get_parsed_content(key) == {
+            "model": "network",
+            "optimizer": "optimizer",
+            "discriminator": "discriminator",
+            "d_optimizer": "d_optimizer",
+            "trainer": "trainer",
+        }
