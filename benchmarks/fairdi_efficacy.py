@@ -1,7 +1,7 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 """Does FairDi do what it claims on data where the answer is known? ERM vs FairDi student over several seeds.
 
-    python -m benchmarks.fairdi_efficacy                          # classification, seeds 0 1 2 (about 17 min/seed)
+    python -m benchmarks.fairdi_efficacy                          # classification, seeds 0 1 2 (about 23 min/seed)
     python -m benchmarks.fairdi_efficacy --task segmentation      # 3D CT, seeds 0 1 2
 
 Each seed runs the whole pipeline of the FairDi bundle (``monai_fairness.pipelines.fairdi``: ERM and the
