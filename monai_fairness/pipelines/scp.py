@@ -31,6 +31,7 @@ from monai_fairness.pipelines.bundle_runner import (
     workdir_layout,
 )
 from monai_fairness.report.compare import compare_reports, format_comparison, render_comparison_html
+from monai_fairness.report.render import format_value
 
 __all__ = ["run_scp", "main"]
 
@@ -97,7 +98,8 @@ def format_scp(comparison: dict) -> str:
     eodd = s["eodd"]
     lines = [format_comparison(comparison)]
     lines.append(
-        f"SCP: EOdd vanilla {eodd['vanilla']:.4f} -> pruned {eodd['scp_pruned']:.4f}; FATE {s['fate']:+.4f} "
+        f"SCP: EOdd vanilla {format_value(eodd['vanilla'])} -> pruned {format_value(eodd['scp_pruned'])}; "
+        f"FATE {format_value(s['fate'], '+.4f')} "
         f"(> 0: the relative fairness gain outweighs the relative macro-F1 change)"
     )
     lines.append(

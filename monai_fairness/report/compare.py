@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from monai_fairness.report.render import _fmt, _png, _table
+from monai_fairness.report.render import _png, _table, format_value
 
 __all__ = ["compare_reports", "format_comparison", "render_comparison_html", "main"]
 
@@ -115,12 +115,14 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
     for name, m in models.items():
         values = [m["overall"][u] for u in utility] + [m["by_group"][g][u] for u in utility for g in gids]
         values += [m["gaps"][k] for k in gap_keys]
-        lines.append(name.ljust(name_width) + "".join(_fmt(v).rjust(w) for v, w in zip(values, widths, strict=True)))
+        lines.append(
+            name.ljust(name_width) + "".join(format_value(v).rjust(w) for v, w in zip(values, widths, strict=True))
+        )
     ref = comparison.get("reference")
     if ref:
         lines.append(f"relative to {ref} (gap reduction: positive = smaller gap; change: difference in value):")
         for name, row in comparison["versus_reference"].items():
-            lines.append(f"  {name}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in row.items()))
+            lines.append(f"  {name}: " + ", ".join(f"{k} {format_value(v)}" for k, v in row.items()))
     lines.append("groups: " + ", ".join(f"g{g} = {n}" for g, n in comparison["groups"].items()))
     return "\n".join(lines)
 
@@ -171,15 +173,15 @@ def render_comparison_html(comparison: Mapping[str, Any], title: str = "Model co
     header = ["model"] + utility + [f"{u} g{g} ({comparison['groups'][g]})" for u in utility for g in gids] + gap_keys
     rows = [
         [name]
-        + [_fmt(m["overall"][u]) for u in utility]
-        + [_fmt(m["by_group"][g][u]) for u in utility for g in gids]
-        + [_fmt(m["gaps"][k]) for k in gap_keys]
+        + [format_value(m["overall"][u]) for u in utility]
+        + [format_value(m["by_group"][g][u]) for u in utility for g in gids]
+        + [format_value(m["gaps"][k]) for k in gap_keys]
         for name, m in models.items()
     ]
     versus = ""
     if comparison.get("reference"):
         keys = list(next(iter(comparison["versus_reference"].values()), {}))
-        vrows = [[n] + [_fmt(r[k]) for k in keys] for n, r in comparison["versus_reference"].items()]
+        vrows = [[n] + [format_value(r[k]) for k in keys] for n, r in comparison["versus_reference"].items()]
         versus = (
             f"<h2>Relative to {html.escape(comparison['reference'])}</h2><p>*_reduction = (reference gap - model gap)"
             " / reference gap (positive: fairer); *_change = model - reference.</p>" + _table(["model"] + keys, vrows)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["format_text_summary", "render_html", "roc_curve_points"]
+__all__ = ["format_text_summary", "format_value", "render_html", "roc_curve_points"]
 
 _HEADLINE = {
     "classification": ("auc", "accuracy", "worst_group_auc", "auc_gap", "accuracy_gap", "eodds", "eodd", "fate"),
@@ -23,12 +23,14 @@ _HEADLINE = {
 }
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any, spec: str = ".4f") -> str:
+    """A report value as text: numbers with ``spec``, None (NaN in the JSON report) as ``n/a``, strings (the
+    report's ``"inf"``/``"-inf"``) as they are."""
     if value is None:
         return "n/a"
     if isinstance(value, str):
         return value
-    return f"{value:.4f}"
+    return format(value, spec)
 
 
 def format_text_summary(report: Mapping[str, Any]) -> str:
@@ -40,7 +42,7 @@ def format_text_summary(report: Mapping[str, Any]) -> str:
         "  "
         + "overall".ljust(16)
         + str(sum(report["n_by_group"].values())).rjust(6)
-        + "".join(_fmt(report["overall"][m]).rjust(11) for m in utility)
+        + "".join(format_value(report["overall"][m]).rjust(11) for m in utility)
     )
     for gid, name in report["groups"].items():
         label = f"{gid} ({name})"[:16]
@@ -48,9 +50,9 @@ def format_text_summary(report: Mapping[str, Any]) -> str:
             "  "
             + label.ljust(16)
             + str(report["n_by_group"][gid]).rjust(6)
-            + "".join(_fmt(report["by_group"][gid][m]).rjust(11) for m in utility)
+            + "".join(format_value(report["by_group"][gid][m]).rjust(11) for m in utility)
         )
-    fair = [f"{k} {_fmt(report['fairness'][k])}" for k in _HEADLINE[report["task"]] if k in report["fairness"]]
+    fair = [f"{k} {format_value(report['fairness'][k])}" for k in _HEADLINE[report["task"]] if k in report["fairness"]]
     lines.append("fairness: " + ", ".join(fair))
     return "\n".join(lines)
 
@@ -121,7 +123,7 @@ def _roc(report: Mapping[str, Any], df: Any) -> str:
             continue
         fpr, tpr = roc_curve_points(s, y)
         auc = report["by_group"][gid].get("auc")
-        ax.plot(fpr, tpr, label=f"{gid} ({name}) AUC {_fmt(auc)}")
+        ax.plot(fpr, tpr, label=f"{gid} ({name}) AUC {format_value(auc)}")
     ax.plot([0, 1], [0, 1], color="grey", ls=":")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
@@ -153,7 +155,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def _ci(report: Mapping[str, Any], key: str) -> str:
     ci = report.get("ci", {}).get(key)
-    return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci and None not in ci else ""
+    return f"[{format_value(ci[0])}, {format_value(ci[1])}]" if ci and None not in ci else ""
 
 
 def render_html(report: Mapping[str, Any], predictions: str | None = None, title: str = "Fairness report") -> str:
@@ -171,12 +173,12 @@ def render_html(report: Mapping[str, Any], predictions: str | None = None, title
             images.append(("ROC curves by group", _roc(report, df)))
         else:
             images.append(("Dice distribution by group", _dice_distribution(report, df)))
-    overall_rows = [[m, _fmt(report["overall"][m]), _ci(report, m), variants.get(m, "")] for m in utility]
+    overall_rows = [[m, format_value(report["overall"][m]), _ci(report, m), variants.get(m, "")] for m in utility]
     group_rows = [
-        [f"{g} ({n})", str(report["n_by_group"][g])] + [_fmt(report["by_group"][g][m]) for m in utility]
+        [f"{g} ({n})", str(report["n_by_group"][g])] + [format_value(report["by_group"][g][m]) for m in utility]
         for g, n in report["groups"].items()
     ]
-    fair_rows = [[k, _fmt(v), _ci(report, k), variants.get(k, "")] for k, v in report["fairness"].items()]
+    fair_rows = [[k, format_value(v), _ci(report, k), variants.get(k, "")] for k, v in report["fairness"].items()]
     figures = "".join(
         f'<figure><img alt="{html.escape(t)}" src="data:image/png;base64,{b64}"/>'
         f"<figcaption>{html.escape(t)}</figcaption></figure>"
