@@ -2,22 +2,23 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# torch first, pinned, so that no dependency range pulls a second (CUDA) build on CPU-only machines.
-# GPU users: see README ("GPU use") or run `make TORCH="torch==2.13.0 --index-url <your CUDA wheel index>" demo`.
-TORCH ?= torch==2.13.0
-EXTRAS ?= dev,prune
+# Every dependency comes from the lock (exact versions, CPU torch included; `make lock` regenerates it), then the
+# project itself without dependencies. GPU users install a CUDA build of the locked torch version into $(VENV) first
+# (README, "GPU use"): it satisfies the lock's torch==X.Y.Z and pip keeps it.
+LOCK ?= requirements-lock.txt
 STAMP := $(VENV)/.installed
 DEMO_DATA ?= data/demo
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test test-label install lint clean
+.PHONY: demo test test-label install lint lock clean
 
 install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	$(PY) -m pip install -q -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip check
 	touch $@
 
 demo: $(STAMP)
@@ -29,6 +30,11 @@ test: $(STAMP)
 # MONAI Label serving tests, in a separate environment (.venv-label; see README "Serving a bundle through MONAI Label")
 test-label:
 	bash integrations/monailabel/ci.sh
+
+# Regenerate the lock from the ranges in setup.cfg (newest allowed releases), in a throwaway environment
+lock:
+	PYTHON=$(PYTHON) tools/lock.sh
+	PYTHON=$(PYTHON) tools/lock.sh --label
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -22,6 +22,7 @@ import sys
 import torch
 
 from benchmarks import apple_latency, cache_dataset, fairdi_step, report_metrics, scp_scores
+from monai_fairness.utils.environment import environment_summary
 
 BENCHMARKS = {
     "apple_latency": lambda data_dir: apple_latency.run(),
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "torch": torch.__version__,
         },
+        "environment": environment_summary(),
         "results": [BENCHMARKS[name](args.data_dir) for name in names],
     }
     print(json.dumps(results, indent=2))

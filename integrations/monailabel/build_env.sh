@@ -4,8 +4,9 @@
 #   integrations/monailabel/build_env.sh [--with-orthanc]
 #
 # monailabel 0.8.5 cannot share the project's .venv (it needs pydicom 2, a CUDA-only torchvision and Python <= 3.11),
-# so it gets a venv of its own: CPU torch 2.13.0, monai 1.6.1, monailabel/torchvision/pydicom-seg without their
-# declared dependencies, the torchvision CPU shim, dcmqi (DICOM SEG) and monai_fairness itself (--no-deps).
+# so it gets a venv of its own: the pinned requirements-lock.txt (CPU torch 2.13.0, monai 1.6.1, ...; regenerated
+# from requirements.txt by `tools/lock.sh --label`), monailabel/torchvision/pydicom-seg without their declared
+# dependencies, the torchvision CPU shim, dcmqi (DICOM SEG) and monai_fairness itself (--no-deps).
 # --with-orthanc also installs Debian's orthanc + orthanc-dicomweb (needs apt-get and root) for the DICOMweb test.
 # A rerun with unchanged requirement files does nothing. PYTHON_LABEL picks the interpreter (default: python3.11).
 set -euo pipefail
@@ -33,7 +34,7 @@ pick_python() {
 }
 
 STAMP="$VENV/.installed"
-WANT="$(cat "$HERE/requirements.txt" "$HERE/requirements-nodeps.txt" "$HERE/_tv_cpu_shim.py" "$ROOT/setup.cfg" | sha256sum | cut -c1-16)"
+WANT="$(cat "$HERE/requirements-lock.txt" "$HERE/requirements-nodeps.txt" "$HERE/_tv_cpu_shim.py" "$ROOT/setup.cfg" | sha256sum | cut -c1-16)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -x "$VENV/bin/python" ]; then
   echo "MONAI Label environment up to date: $VENV"
 else
@@ -41,7 +42,8 @@ else
   echo "building the MONAI Label environment in $VENV with $("$PY" --version) (about 2 minutes, 3.3 GB)"
   test -x "$VENV/bin/python" || "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -r "$HERE/requirements.txt"
+  # exactly the lock (tools/lock.sh --label writes it from requirements.txt), nothing resolved here
+  "$VENV/bin/python" -m pip install -q --no-deps -r "$HERE/requirements-lock.txt"
   "$VENV/bin/python" -m pip install -q --no-deps -r "$HERE/requirements-nodeps.txt"
   # monai_fairness without its own dependencies: a plain install would bring back pydicom 3
   "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT"
