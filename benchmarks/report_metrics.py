@@ -1,8 +1,8 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 """All report metrics on 1M binary predictions x 4 groups: ``monai_fairness`` vs fairlearn ``MetricFrame``.
 
-Ours: one ``compute_group_metrics`` call (overall and per-group AUC, accuracy, macro-F1, one-vs-rest rates, and every
-fairness entry of the report: gaps, ES, PSD, DPD, EOdds, EOpp0/1, EOdd). fairlearn: ``MetricFrame`` with
+Ours: one ``ClassificationTask.evaluate`` call (overall and per-group AUC, accuracy, macro-F1, one-vs-rest rates,
+and every fairness entry of the report: gaps, ES, PSD, DPD, EOdds, EOpp0/1, EOdd). fairlearn: ``MetricFrame`` with
 scikit-learn's ``roc_auc_score``, ``accuracy_score``, ``f1_score`` and fairlearn's rate metrics, plus
 ``demographic_parity_difference`` and ``equalized_odds_difference``; the values fairlearn can compute are compared.
 """
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from monai_fairness.metrics import compute_group_metrics
+from monai_fairness.tasks import ClassificationTask
 
 
 def _best_of(fn, repeats: int) -> tuple[float, Any]:
@@ -46,9 +46,8 @@ def run(n: int = 1_000_000, num_groups: int = 4, seed: int = 0, repeats: int = 3
     yp = (s >= 0.5).astype(int)
     tg, ty, ts = torch.tensor(g), torch.tensor(y), torch.tensor(s)
 
-    ours_s, ours = _best_of(
-        lambda: compute_group_metrics("classification", tg, num_groups, y_score=ts, y_true=ty), repeats
-    )
+    task = ClassificationTask()
+    ours_s, ours = _best_of(lambda: task.evaluate({"y_score": ts, "y_true": ty}, tg), repeats)
 
     def fairlearn_all():
         auc = MetricFrame(metrics=roc_auc_score, y_true=y, y_pred=s, sensitive_features=g)
@@ -72,17 +71,17 @@ def run(n: int = 1_000_000, num_groups: int = 4, seed: int = 0, repeats: int = 3
         }
 
     fl_s, fl = _best_of(fairlearn_all, repeats)
+
+    def by_group(metric: str) -> np.ndarray:
+        return np.array([ours.by_group[str(k)][metric] for k in range(num_groups)])
+
     diffs = {
-        "auc_by_group": float(np.max(np.abs(ours["by_group"]["auc"].numpy() - fl["auc"].by_group.to_numpy()))),
-        "auc_overall": abs(float(ours["overall"]["auc"]) - float(fl["auc"].overall)),
-        "accuracy_by_group": float(
-            np.max(np.abs(ours["by_group"]["accuracy"].numpy() - fl["mf"].by_group["accuracy"].to_numpy()))
-        ),
-        "f1_macro_by_group": float(
-            np.max(np.abs(ours["by_group"]["f1_macro"].numpy() - fl["mf"].by_group["f1_macro"].to_numpy()))
-        ),
-        "dpd": abs(float(ours["fairness"]["dpd"]) - fl["dpd"]),
-        "eodds": abs(float(ours["fairness"]["eodds"]) - fl["eodds"]),
+        "auc_by_group": float(np.max(np.abs(by_group("auc") - fl["auc"].by_group.to_numpy()))),
+        "auc_overall": abs(ours.overall["auc"] - float(fl["auc"].overall)),
+        "accuracy_by_group": float(np.max(np.abs(by_group("accuracy") - fl["mf"].by_group["accuracy"].to_numpy()))),
+        "f1_macro_by_group": float(np.max(np.abs(by_group("f1_macro") - fl["mf"].by_group["f1_macro"].to_numpy()))),
+        "dpd": abs(ours.fairness["dpd"] - fl["dpd"]),
+        "eodds": abs(ours.fairness["eodds"] - fl["eodds"]),
     }
     return {
         "name": "report_metrics_vs_fairlearn",

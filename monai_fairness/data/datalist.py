@@ -1,5 +1,5 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""The datalist contract (``shared/design/data.md`` section 1.1): load, validate and count a fairness datalist.
+"""The datalist contract (``docs/data_contract.md``): load, validate and count a fairness datalist.
 
 A datalist is one JSON file with ``name``, ``description``, ``task`` (``classification`` | ``segmentation``),
 ``sensitive_attribute``, ``groups`` (group id string -> name), ``labels`` (class id string -> name), ``synthetic`` and
@@ -10,13 +10,16 @@ folder, an image file or a DICOM series folder), ``label`` (int class id, or rel
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from monai.data import load_decathlon_datalist
 
+from monai_fairness.tasks import TASKS
 from monai_fairness.utils.enums import FairnessKeys
 
 __all__ = [
@@ -28,10 +31,11 @@ __all__ = [
     "load_fairness_datalist",
     "count_by_group_class",
     "num_groups",
+    "group_ids",
+    "default_id",
 ]
 
 SPLITS = ("training", "validation", "test")
-TASKS = ("classification", "segmentation")
 REQUIRED_TOP_LEVEL = ("task", "groups", "labels")
 
 
@@ -204,9 +208,28 @@ def load_fairness_datalist(
     )
     if not data[split]:
         return []
-    return load_decathlon_datalist(
+    items = load_decathlon_datalist(
         path, is_segmentation=data["task"] == "segmentation", data_list_key=split, base_dir=base_dir
     )
+    without_id = 0
+    for raw, item in zip(data[split], items, strict=True):
+        if raw.get(FairnessKeys.ID) in (None, ""):
+            item[FairnessKeys.ID] = default_id(raw[FairnessKeys.IMAGE])
+            without_id += 1
+    if without_id:
+        warnings.warn(
+            f"datalist {os.path.basename(path)!r} split {split!r}: {without_id} of {len(items)} item(s) have no 'id'; "
+            "using the first 12 hex digits of the SHA-1 of the image path instead (rows of the predictions CSV and "
+            "output file names are named by id, never by file or folder names). Give every item an 'id'.",
+            stacklevel=2,
+        )
+    return items
+
+
+def default_id(image: Any) -> str:
+    """The contract's default ``id``: the first 12 hex digits of the SHA-1 of the (relative) image path, so that no
+    file or folder name (often a patient's name in PACS exports) reaches an output."""
+    return hashlib.sha1(str(image).encode()).hexdigest()[:12]
 
 
 def count_by_group_class(
@@ -234,9 +257,18 @@ def count_by_group_class(
 
 
 def num_groups(path: str | os.PathLike, default: int = 2) -> int:
-    """Number of groups declared in a datalist's ``groups`` (``default`` when the file does not exist, e.g. when MONAI
-    Label passes the items directly)."""
+    """One past the largest group id declared in a datalist's ``groups``: the size of a table indexed by group id,
+    e.g. an attribute head's outputs (``default`` when the file does not exist, e.g. when MONAI Label passes the items
+    directly). Equal to the number of groups only when the ids are ``0..K-1``; see :func:`group_ids`."""
     if not os.path.isfile(os.fspath(path)):
         return default
     groups = read_datalist(path).get("groups") or {}
     return max((int(k) for k in groups), default=default - 1) + 1
+
+
+def group_ids(path: str | os.PathLike) -> list[int] | None:
+    """The group ids a datalist declares (its ``groups`` keys as sorted ints): the groups every per-group metric,
+    teacher and report is keyed by. None when the file does not exist (MONAI Label passes the items directly)."""
+    if not os.path.isfile(os.fspath(path)):
+        return None
+    return sorted(int(k) for k in (read_datalist(path).get("groups") or {}))

@@ -49,29 +49,33 @@ class GroupMetricHandler(IgniteMetricHandler):
 
     Args:
         task: ``classification`` (pred = probabilities) or ``segmentation`` (discrete one-hot pred and label).
-        num_groups: ``K``.
+        num_groups: the declared groups are ``0..num_groups-1`` (older configs); prefer ``group_ids``.
         prefix: key prefix, e.g. ``"val_"``.
         threshold: binary decision threshold.
         output_transform: see above; default ``from_engine(["pred", "label"])``.
         group_transform: batch -> group ids or None; default :func:`groups_from_batch`.
         include_background: segmentation only.
         headline: metric also stored under the handler's own name, so that it can be an evaluator's key metric;
-            default ``worst_group_auc`` (classification) or ``worst_group_dice`` (segmentation).
+            default the task's worst-group metric (``worst_group_auc``, ``worst_group_dice``).
+        group_ids: the declared group ids (the datalist's ``groups`` keys, e.g.
+            ``$monai_fairness.data.group_ids(@datalist)``); None accepts any id. Per-group keys use the ids
+            (``val_auc_g1``, ``val_auc_g2`` for sex coded 1/2), and only groups present in the evaluation enter a gap.
     """
 
     def __init__(
         self,
         task: str = "classification",
-        num_groups: int = 2,
+        num_groups: int | None = None,
         prefix: str = "",
         threshold: float = 0.5,
         output_transform: Callable = from_engine([FairnessKeys.PRED, FairnessKeys.LABEL]),
         group_transform: Callable = groups_from_batch,
         include_background: bool = False,
         headline: str | None = None,
+        group_ids: Sequence[int | str] | None = None,
     ) -> None:
-        metric = GroupMetric(task, num_groups, threshold, prefix, include_background)
-        self.headline = prefix + (headline or ("worst_group_auc" if task == "classification" else "worst_group_dice"))
+        metric = GroupMetric(task, num_groups, threshold, prefix, include_background, group_ids=group_ids)
+        self.headline = prefix + (headline or metric.task.worst_group)
         super().__init__(metric_fn=metric, output_transform=output_transform, save_details=False)
         self.group_transform = group_transform
         self._warned = False

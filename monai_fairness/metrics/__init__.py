@@ -1,5 +1,5 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Group fairness metrics (definitions: ``shared/design/methods.md`` section 5)."""
+"""Group fairness metrics (definitions: ``docs/metrics.md``)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,8 @@ from .fairness import (
     compute_psd,
     compute_worst_group,
 )
-from .group import (
-    GroupMetric,
-    classification_fairness,
-    classification_tables,
-    compute_group_metrics,
-    segmentation_tables,
-)
+from .group import GroupMetric
+from .group_index import GroupIndex
 from .multiclass_parity import compute_scp_parity, scp_num_classes
 from .segmentation import compute_dice_skewness, compute_mean_by_group, compute_segmentation_fairness
 from .tradeoff import compute_fate
@@ -56,10 +51,7 @@ __all__ = [
     "compute_psd",
     "compute_worst_group",
     "GroupMetric",
-    "classification_fairness",
-    "classification_tables",
-    "compute_group_metrics",
-    "segmentation_tables",
+    "GroupIndex",
     "compute_scp_parity",
     "scp_num_classes",
     "compute_dice_skewness",

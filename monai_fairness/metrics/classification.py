@@ -5,7 +5,7 @@ Every function takes flat tensors ``y_true [N]`` (int class ids), ``groups [N]``
 either ``y_score [N]`` (binary: probability of class 1) or ``[N, C]`` (class probabilities), and returns one value per
 group, ``[K]``. Group ``g`` of a ``[K]`` result is the metric on the samples with ``groups == g``; the overall value is
 the same function with every sample in one group. Undefined values (AUC in a group holding one class, any metric in
-an empty group) are NaN with a warning, never an exception. Definitions: ``shared/design/methods.md`` section 5.
+an empty group) are NaN with a warning, never an exception. Definitions: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
@@ -147,16 +147,19 @@ def compute_f1_macro_by_group(
 def compute_rates_by_group(
     y_pred: torch.Tensor, y_true: torch.Tensor, groups: torch.Tensor, num_groups: int, num_classes: int
 ) -> dict[str, torch.Tensor]:
-    """One-vs-rest rates per group and class, each ``[K, C]`` float64 (division by zero gives 0, as in the SCP code
-    and fairlearn's ``zero_division`` default for rates): ``selection`` P(y_pred=c | g), ``tpr``, ``fpr``, ``tnr``."""
+    """One-vs-rest rates per group and class, each ``[K, C]`` float64: ``selection`` P(y_pred=c | g), ``tpr``,
+    ``fpr``, ``tnr``. A rate whose denominator is 0 (no sample of class ``c`` in group ``g`` for TPR, none of the other
+    classes for FPR/TNR, an empty group for the selection rate) is NaN: undefined, never 0. The SCP code and
+    fairlearn's ``zero_division`` default count it as 0, which makes a group without positives look as if the model
+    missed every one of them (``docs/metrics.md``)."""
     cm = _confusion_by_group(y_pred, y_true, groups, num_groups, num_classes)
-    n = (cm["tp"] + cm["fp"] + cm["fn"] + cm["tn"]).clamp_min(1)
 
-    def ratio(a, b):
-        return torch.where(b > 0, a / b.clamp_min(1), torch.zeros_like(a))
+    def ratio(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.where(b > 0, a / b.clamp_min(1), torch.full_like(a, float("nan")))
 
+    n = cm["tp"] + cm["fp"] + cm["fn"] + cm["tn"]
     return {
-        "selection": (cm["tp"] + cm["fp"]) / n,
+        "selection": ratio(cm["tp"] + cm["fp"], n),
         "tpr": ratio(cm["tp"], cm["tp"] + cm["fn"]),
         "fpr": ratio(cm["fp"], cm["fp"] + cm["tn"]),
         "tnr": ratio(cm["tn"], cm["fp"] + cm["tn"]),

@@ -1,9 +1,11 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Group-comparison metrics built from per-group values (``shared/design/methods.md`` section 5).
+"""Group-comparison metrics built from per-group values (definitions: ``docs/metrics.md``).
 
 All functions reduce over the last dimension (groups, ``K``) and keep any leading dimensions, so the same code
-serves one evaluation (``[K]``) and a batch of bootstrap resamples (``[B, K]``). NaN groups (undefined metric) are
-ignored by the max/min/std reductions; a result is NaN only when no group is defined.
+serves one evaluation (``[K]``) and a batch of bootstrap resamples (``[B, K]``). **Undefined stays undefined**: a
+result is NaN when any group's value is NaN (e.g. AUC in a group holding one class) or when fewer than two groups are
+given, because a gap over the remaining groups would look fair exactly where nothing is known. Callers report NaN as
+null and say which group made it undefined (:mod:`monai_fairness.tasks`).
 """
 
 from __future__ import annotations
@@ -24,38 +26,32 @@ __all__ = [
 ]
 
 
-def _nanmax(x: torch.Tensor) -> torch.Tensor:
-    return (
-        torch.where(torch.isnan(x), torch.full_like(x, -torch.inf), x)
-        .amax(-1)
-        .where(~torch.isnan(x).all(-1), torch.nan)
-    )
+def _undefined(x: torch.Tensor) -> torch.Tensor:
+    """``[...]`` True where a reduction over the last dimension is undefined: any NaN group, or fewer than 2 groups."""
+    return torch.isnan(x).any(-1) | torch.full(x.shape[:-1], x.shape[-1] < 2, dtype=torch.bool, device=x.device)
 
 
-def _nanmin(x: torch.Tensor) -> torch.Tensor:
-    return (
-        torch.where(torch.isnan(x), torch.full_like(x, torch.inf), x).amin(-1).where(~torch.isnan(x).all(-1), torch.nan)
-    )
+def _group_max(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(torch.isnan(x), 0.0, x).amax(-1).masked_fill(_undefined(x), torch.nan)
+
+
+def _group_min(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(torch.isnan(x), 0.0, x).amin(-1).masked_fill(_undefined(x), torch.nan)
 
 
 def compute_gap(by_group: torch.Tensor) -> torch.Tensor:
     """``max_g M_g - min_g M_g`` (e.g. ``auc_gap``, ``accuracy_gap``, ``dice_gap``); lower is better."""
-    return _nanmax(by_group) - _nanmin(by_group)
+    return _group_max(by_group) - _group_min(by_group)
 
 
 def compute_worst_group(by_group: torch.Tensor) -> torch.Tensor:
     """``min_g M_g`` (e.g. ``worst_group_auc``); higher is better."""
-    return _nanmin(by_group)
+    return _group_min(by_group)
 
 
 def compute_group_std(by_group: torch.Tensor) -> torch.Tensor:
-    """Population standard deviation (ddof 0) of the defined group values (e.g. ``dice_std``)."""
-    valid = ~torch.isnan(by_group)
-    n = valid.sum(-1).double()
-    x = torch.where(valid, by_group, torch.zeros_like(by_group))
-    mean = x.sum(-1) / n
-    var = (torch.where(valid, by_group - mean[..., None], torch.zeros_like(by_group)) ** 2).sum(-1) / n
-    return var.sqrt()
+    """Population standard deviation (ddof 0) of the group values (e.g. ``dice_std``)."""
+    return by_group.std(-1, correction=0).masked_fill(_undefined(by_group), torch.nan)
 
 
 def compute_equity_scaled(
@@ -65,7 +61,7 @@ def compute_equity_scaled(
     (``std``); higher is better. ``es_auc``, ``es_accuracy``, ``es_dice`` use ``sum_abs``; ``es_dice_std`` ``std``."""
     variant = look_up_option(es_variant, ESVariant)
     if variant == ESVariant.SUM_ABS:
-        spread = alpha * torch.nansum((overall[..., None] - by_group).abs(), dim=-1)
+        spread = (alpha * (overall[..., None] - by_group).abs().sum(-1)).masked_fill(_undefined(by_group), torch.nan)
     else:
         spread = compute_group_std(by_group)
     return overall / (1 + spread)

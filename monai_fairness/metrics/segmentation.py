@@ -15,8 +15,8 @@ import warnings
 import torch
 
 from monai_fairness.metrics.fairness import (
-    _nanmax,
-    _nanmin,
+    _group_max,
+    _group_min,
     compute_equity_scaled,
     compute_gap,
     compute_group_std,
@@ -40,7 +40,7 @@ def compute_mean_by_group(values: torch.Tensor, groups: torch.Tensor, num_groups
 
 def compute_dice_skewness(by_group: torch.Tensor) -> torch.Tensor:
     """Skewed error ratio ``(1 - min_g Dice_g) / (1 - max_g Dice_g)``; inf (with a warning) if ``max_g Dice_g == 1``."""
-    best, worst = _nanmax(by_group), _nanmin(by_group)
+    best, worst = _group_max(by_group), _group_min(by_group)
     if bool((best >= 1).any()):
         warnings.warn(
             "dice_skewness: a group's mean Dice is exactly 1, so the skewed error ratio is infinite.", stacklevel=2

@@ -1,10 +1,11 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Predictions CSV -> fairness report dict (the report JSON of ``shared/design/data.md`` section 1.3).
+"""Predictions CSV -> fairness report dict (the report JSON of the data contract, ``docs/data_contract.md``).
 
-Keys: ``task``, ``groups``, ``n_by_group``, ``overall``, ``by_group``, ``fairness``, ``ci`` (metric -> [low, high]),
-plus ``ci_by_group`` (group -> metric -> [low, high]) and ``settings`` (units, decision rule, bootstrap, variants).
-Utility metrics (``auc``, ``accuracy``, ``f1_macro``, ``dice``, ``iou``) fill ``overall`` and ``by_group``; the
-group-comparison metrics fill ``fairness``.
+Keys: ``task``, ``groups`` (declared and present groups, id -> name), ``n_by_group``, ``absent`` (declared groups
+without a sample: n 0, values null), ``overall``, ``by_group``, ``fairness``, ``undefined`` (metric -> why it is
+null, naming the group), ``ci`` (metric -> [low, high] or null), ``ci_by_group`` (group -> metric -> [low, high] or
+null) and ``settings`` (units, decision rule, bootstrap, variants). All numbers come from the task object
+(:mod:`monai_fairness.tasks`), the same computation as the validation metrics during training.
 """
 
 from __future__ import annotations
@@ -16,129 +17,44 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import torch
 
-from monai_fairness.metrics.bootstrap import bootstrap_intervals
-from monai_fairness.metrics.group import (
-    CLASSIFICATION_UTILITY,
-    SEGMENTATION_UTILITY,
-    classification_fairness,
-    classification_tables,
-    compute_group_metrics,
-    segmentation_tables,
-)
-from monai_fairness.metrics.segmentation import compute_segmentation_fairness
 from monai_fairness.metrics.tradeoff import FATE_ACC_METRICS, FATE_FC_METRICS, compute_fate
+from monai_fairness.tasks import TASKS, PredictionsError, get_task, task_from_columns
 
-__all__ = ["PredictionsError", "read_predictions", "build_report", "write_report_json", "METRIC_VARIANTS"]
+__all__ = [
+    "PredictionsError",
+    "MIN_CI_GROUP_SIZE",
+    "read_predictions",
+    "build_report",
+    "write_report_json",
+    "METRIC_VARIANTS",
+]
 
-METRIC_VARIANTS = {
-    "auc": "ROC AUC; binary on y_score, multi-class macro one-vs-rest",
-    "accuracy": "fraction correct at the decision rule",
-    "f1_macro": "macro F1 over the classes present",
-    "worst_group_auc": "min over groups of AUC",
-    "auc_gap": "max - min over groups of AUC",
-    "accuracy_gap": "max - min over groups of accuracy",
-    "es_auc": "equity-scaled AUC, sum_abs variant: AUC / (1 + sum_g |AUC - AUC_g|)",
-    "es_accuracy": "equity-scaled accuracy, sum_abs variant",
-    "psd_std": "std_g(AUC_g) / AUC, population std",
-    "psd_maxmin": "(max_g AUC_g - min_g AUC_g) / AUC",
-    "dpd": "demographic parity difference (fairlearn): max - min selection rate; multi-class: mean one-vs-rest",
-    "eodds": "equalized odds difference (fairlearn, worst case): max(TPR gap, FPR gap)",
-    "eopp0": "SCP family: mean over classes of |TNR gap|",
-    "eopp1": "SCP family: mean over classes of |TPR gap|",
-    "eodd": "SCP family: mean over classes of |dTPR + dFPR| / 2 (signed sum inside the absolute value)",
-    "fate": "(ACC_m - ACC_b)/ACC_b - (FC_m - FC_b)/FC_b against the baseline report",
-    "dice": "mean per-sample Dice (background excluded)",
-    "iou": "mean per-sample IoU (background excluded)",
-    "worst_group_dice": "min over groups of mean Dice",
-    "dice_gap": "max - min over groups of mean Dice",
-    "dice_std": "population std of the group mean Dice",
-    "es_dice": "equity-scaled Dice, sum_abs variant (FairSeg)",
-    "es_dice_std": "equity-scaled Dice, std variant (FairMedFM): Dice / (1 + dice_std)",
-    "dice_skewness": "skewed error ratio (1 - min_g Dice_g) / (1 - max_g Dice_g); 1 = fair",
-}
-
-
-class PredictionsError(ValueError):
-    """A predictions CSV breaks the contract; the message names the column, the expected and the actual value."""
-
-
-def _score_columns(columns: list[str]) -> list[str]:
-    if "y_score" in columns:
-        return ["y_score"]
-    cols = [c for c in columns if c.startswith("y_score_") and c[len("y_score_") :].isdigit()]
-    return sorted(cols, key=lambda c: int(c[len("y_score_") :]))
+MIN_CI_GROUP_SIZE = 10  # below this a percentile bootstrap of a group's values is not worth reporting
+METRIC_VARIANTS = {k: v for name in TASKS for k, v in get_task(name).variants.items()}
 
 
 def read_predictions(path: str, task: str | None = None) -> tuple[str, Any]:
-    """Read and validate a predictions CSV; return ``(task, dataframe)``.
+    """Read a predictions CSV and check that it is readable; return ``(task, dataframe)``.
 
     Raises:
-        PredictionsError: missing columns, fewer than two groups, scores outside [0, 1] or NaN, a class count that
-            does not match the score columns, Dice outside [0, 1].
+        PredictionsError: When the file is missing, empty or not a CSV, or the task is unknown.
     """
     import pandas as pd
 
     if not os.path.isfile(path):
         raise PredictionsError(f"predictions: expected an existing CSV file but got {path!r}.")
-    df = pd.read_csv(path)
-    cols = list(df.columns)
-    if task is None:
-        task = "segmentation" if "dice" in cols else "classification"
-    if task == "classification":
-        scores = _score_columns(cols)
-        missing = [c for c in ("id", "group", "y_true") if c not in cols] + ([] if scores else ["y_score"])
-        if missing:
-            raise PredictionsError(
-                f"predictions {path!r}: missing column(s) {missing}; expected id, group, y_true and y_score "
-                f"(binary) or y_score_0..y_score_{{C-1}}, but got {cols}."
-            )
-        values = df[scores].to_numpy(dtype=float)
-        if np.isnan(values).any():
-            rows = np.nonzero(np.isnan(values).any(1))[0][:5].tolist()
-            raise PredictionsError(f"predictions {path!r}: score columns expected numbers but rows {rows} hold NaN.")
-        if (values < 0).any() or (values > 1).any():
-            raise PredictionsError(
-                f"predictions {path!r}: scores expected in [0, 1] (probabilities) but got values in "
-                f"[{values.min():.4g}, {values.max():.4g}]."
-            )
-        n_classes = 2 if scores == ["y_score"] else len(scores)
-        y_true = df["y_true"].to_numpy()
-        if pd.isna(df["y_true"]).any() or (y_true < 0).any() or (y_true >= n_classes).any():
-            raise PredictionsError(
-                f"predictions {path!r}: column 'y_true' expected class ids in [0, {n_classes - 1}] to match "
-                f"{len(scores)} score column(s) {scores}, but got values "
-                f"{sorted(set(df['y_true'].dropna().tolist()))[:10]}."
-            )
-    elif task == "segmentation":
-        missing = [c for c in ("id", "group", "dice") if c not in cols]
-        if missing:
-            raise PredictionsError(
-                f"predictions {path!r}: missing column(s) {missing}; expected id, group, dice[, iou]."
-            )
-        for col in [c for c in ("dice", "iou") if c in cols]:
-            v = df[col].to_numpy(dtype=float)
-            if np.isnan(v).any() or (v < 0).any() or (v > 1).any():
-                raise PredictionsError(f"predictions {path!r}: column {col!r} expected values in [0, 1] without NaN.")
-    else:
-        raise PredictionsError(f"predictions: 'task' expected 'classification' or 'segmentation' but got {task!r}.")
-    if df["group"].isna().any():
-        raise PredictionsError(f"predictions {path!r}: column 'group' expected an int on every row but some are empty.")
-    present = sorted(int(g) for g in df["group"].unique())
-    if len(present) < 2:
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
         raise PredictionsError(
-            f"predictions {path!r}: column 'group' expected at least two groups but found only {present}."
-        )
-    if min(present) < 0:
-        raise PredictionsError(f"predictions {path!r}: column 'group' expected ids >= 0 but got {present}.")
+            f"predictions {path!r}: expected a CSV with a header row but could not read it: {e}."
+        ) from e
+    task = task or task_from_columns(list(df.columns))
+    if task not in TASKS:
+        raise PredictionsError(f"predictions: 'task' expected one of {list(TASKS)} but got {task!r}.")
     return task, df
-
-
-def _num(value: Any) -> float | None:
-    v = float(value)
-    return None if math.isnan(v) else v
 
 
 def _json_ready(obj: Any) -> Any:
@@ -156,6 +72,35 @@ def _json_ready(obj: Any) -> Any:
     return obj
 
 
+def _load_baseline(baseline: Mapping[str, Any] | str, task: str) -> Mapping[str, Any]:
+    if isinstance(baseline, str):
+        if not os.path.isfile(baseline):
+            raise PredictionsError(f"baseline: expected an existing report.json but got {baseline!r}.")
+        with open(baseline) as f:
+            try:
+                baseline = json.load(f)
+            except json.JSONDecodeError as e:
+                raise PredictionsError(f"baseline {f.name!r}: expected a report JSON but parsing failed: {e}.") from e
+    if not isinstance(baseline, Mapping) or baseline.get("task") != task:
+        got = baseline.get("task") if isinstance(baseline, Mapping) else type(baseline).__name__
+        raise PredictionsError(f"baseline: expected a {task} report (FATE compares like with like) but got {got!r}.")
+    return baseline
+
+
+def _fate(report: dict[str, Any], baseline: Mapping[str, Any], fate_acc: str, fate_fc: str) -> None:
+    acc_b, fc_b = baseline.get("overall", {}).get(fate_acc), baseline.get("fairness", {}).get(fate_fc)
+    acc_m, fc_m = report["overall"].get(fate_acc), report["fairness"].get(fate_fc)
+    missing = [n for n, v in (("baseline " + fate_acc, acc_b), ("baseline " + fate_fc, fc_b)) if v is None]
+    missing += [n for n, v in ((fate_acc, acc_m), (fate_fc, fc_m)) if v is None]
+    if missing:
+        report["fairness"]["fate"] = None
+        report["undefined"]["fate"] = f"{', '.join(missing)} undefined or missing"
+    else:
+        report["fairness"]["fate"] = compute_fate(acc_m, acc_b, fc_m, fc_b)
+    report["settings"]["variants"]["fate"] = METRIC_VARIANTS["fate"] + f" (ACC = {fate_acc}, FC = {fate_fc})"
+    report["settings"]["baseline"] = {fate_acc: acc_b, fate_fc: fc_b}
+
+
 def build_report(
     predictions: str,
     *,
@@ -167,118 +112,102 @@ def build_report(
     threshold: float = 0.5,
     fate_acc: str = "f1_macro",
     fate_fc: str = "eodd",
+    min_ci_group_size: int = MIN_CI_GROUP_SIZE,
 ) -> dict[str, Any]:
     """Compute the fairness report of a predictions CSV.
 
     Args:
         predictions: CSV path (data contract).
         task: ``classification`` or ``segmentation``; inferred from the columns when None.
-        group_names: group id string -> name (e.g. the datalist's ``groups``).
-        baseline: a baseline report (dict or JSON path) for FATE (classification).
+        group_names: the datalist's ``groups`` (id string -> name). Its ids are the declared groups: a CSV group
+            outside them is an error, a declared group without rows is reported as absent.
+        baseline: a baseline report (dict or JSON path) of the same task, for FATE (classification).
         n_bootstrap: resamples for the 95 % CIs (0 disables them).
         seed: bootstrap seed.
-        threshold: decision threshold on binary ``y_score`` (multi-class uses argmax).
+        threshold: decision threshold on binary ``y_score``, in (0, 1) (multi-class uses argmax).
         fate_acc: ACC of FATE, one of ``f1_macro``, ``accuracy``; fate_fc: FC of FATE, one of eodd, eopp0, eopp1.
+        min_ci_group_size: a group with fewer rows gets null intervals, and so does every fairness metric.
+
+    Raises:
+        PredictionsError: When the CSV, the groups or the baseline break the contract (named in the message).
+        ValueError: When an argument is out of range.
     """
-    task, df = read_predictions(predictions, task)
     if fate_acc not in FATE_ACC_METRICS or fate_fc not in FATE_FC_METRICS:
         raise ValueError(
             f"build_report: fate_acc expected one of {FATE_ACC_METRICS} and fate_fc one of {FATE_FC_METRICS} but got "
             f"{fate_acc!r}, {fate_fc!r}."
         )
-    group_ids = sorted(int(g) for g in df["group"].unique())
-    num_groups = max(group_ids) + 1
-    groups = torch.tensor(df["group"].to_numpy(dtype=np.int64))
-    names = {str(g): (group_names or {}).get(str(g), str(g)) for g in group_ids}
-    n = groups.numel()
-    if task == "classification":
-        scores = _score_columns(list(df.columns))
-        y_score = torch.tensor(df[scores].to_numpy(dtype=np.float64))
-        y_score = y_score[:, 0] if scores == ["y_score"] else y_score
-        y_true = torch.tensor(df["y_true"].to_numpy(dtype=np.int64))
-        num_classes = 2 if y_score.ndim == 1 else y_score.shape[1]
-        res = compute_group_metrics(
-            task, groups, num_groups, y_score=y_score, y_true=y_true, threshold=threshold, num_classes=num_classes
+    if int(n_bootstrap) < 0:
+        raise ValueError(f"build_report: n_bootstrap expected a count >= 0 (0: no intervals) but got {n_bootstrap}.")
+    get_task("classification", threshold=threshold)  # a threshold of 50 (percent) fails before anything is read
+    task, df = read_predictions(predictions, task)
+    task_obj = get_task(task, threshold=threshold)
+    values, groups = task_obj.read_predictions(df, predictions)
+    declared = sorted(int(k) for k in group_names) if group_names else None
+    try:
+        result = task_obj.evaluate(values, groups, declared)
+    except ValueError as e:  # a group outside the declared ones
+        raise PredictionsError(f"predictions {predictions!r}: column 'group': {e}") from e
+    if len(result.ids) < 2:
+        raise PredictionsError(
+            f"predictions {predictions!r}: column 'group' expected at least two groups but found only {result.ids}."
         )
-        utility = CLASSIFICATION_UTILITY
-
-        def evaluate(idx: torch.Tensor, gi: torch.Tensor, b: int) -> dict[str, torch.Tensor]:
-            ys, yt = y_score[idx.flatten()], y_true[idx.flatten()]
-            seg_o = torch.arange(b).repeat_interleave(n)
-            seg_g = (torch.arange(b)[:, None] * num_groups + gi).flatten()
-            o = classification_tables(ys, yt, seg_o, b, threshold, num_classes)
-            g = classification_tables(ys, yt, seg_g, b * num_groups, threshold, num_classes)
-            g = {
-                k: (
-                    v.reshape(b, num_groups)
-                    if isinstance(v, torch.Tensor)
-                    else {r: t.reshape(b, num_groups, -1) for r, t in v.items()}
-                )
-                for k, v in g.items()
-            }
-            fair = classification_fairness({k: o[k] for k in utility}, g)
-            return {**{k: o[k] for k in utility}, **{f"{k}@group": g[k] for k in utility}, **fair}
-    else:
-        dice = torch.tensor(df["dice"].to_numpy(dtype=np.float64))
-        iou = torch.tensor(df["iou"].to_numpy(dtype=np.float64)) if "iou" in df.columns else None
-        res = compute_group_metrics(task, groups, num_groups, dice=dice, iou=iou)
-        utility = tuple(k for k in SEGMENTATION_UTILITY if k in res["overall"])
-
-        def evaluate(idx: torch.Tensor, gi: torch.Tensor, b: int) -> dict[str, torch.Tensor]:
-            flat = idx.flatten()
-            seg_o = torch.arange(b).repeat_interleave(n)
-            seg_g = (torch.arange(b)[:, None] * num_groups + gi).flatten()
-            sub_iou = iou[flat] if iou is not None else None
-            o = segmentation_tables(dice[flat], seg_o, b, sub_iou)
-            g = {
-                k: v.reshape(b, num_groups)
-                for k, v in segmentation_tables(dice[flat], seg_g, b * num_groups, sub_iou).items()
-            }
-            fair = compute_segmentation_fairness(o["dice"], g["dice"])
-            return {**o, **{f"{k}@group": g[k] for k in utility}, **fair}
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # undefined resample values are NaN and skipped by nanquantile
-        ci_all = bootstrap_intervals(evaluate, groups, num_groups, n_resamples=n_bootstrap, seed=seed)
-    ci = {k: v for k, v in ci_all.items() if "@" not in k}
-    ci_by_group = {str(g): {k.split("@")[0]: ci_all[k][g] for k in ci_all if k.endswith("@group")} for g in group_ids}
-    overall = {k: _num(v) for k, v in res["overall"].items()}
-    fairness = {k: (float(v) if not torch.isnan(torch.as_tensor(v)) else None) for k, v in res["fairness"].items()}
+    names = {str(g): (group_names or {}).get(str(g), str(g)) for g in sorted(result.ids + result.absent)}
+    small = {g: n for g, n in result.n_by_group.items() if 0 < n < min_ci_group_size}
+    ci, ci_by_group = task_obj.intervals(values, groups, int(n_bootstrap), seed) if n_bootstrap else ({}, {})
+    if ci and small:
+        ci = {k: (None if k in result.fairness else v) for k, v in ci.items()}
+        ci_by_group = {g: ({k: None for k in v} if g in small else v) for g, v in ci_by_group.items()}
+    by_group = dict(result.by_group)
+    by_group.update({str(g): {k: None for k in result.overall} for g in result.absent})
     report: dict[str, Any] = {
         "task": task,
         "groups": names,
-        "n_by_group": {str(g): int((groups == g).sum()) for g in group_ids},
-        "overall": overall,
-        "by_group": {str(g): {k: _num(res["by_group"][k][g]) for k in utility} for g in group_ids},
-        "fairness": fairness,
+        "n_by_group": {g: result.n_by_group[g] for g in names},
+        "absent": [str(g) for g in result.absent],
+        "overall": result.overall,
+        "by_group": {g: by_group[g] for g in names},
+        "fairness": result.fairness,
+        "undefined": dict(result.undefined),
         "ci": ci,
         "ci_by_group": ci_by_group,
         "settings": {
             "units": "fractions in [0, 1], not percent",
-            "decision_rule": (
-                f"y_score >= {threshold}" if task == "classification" and y_score.ndim == 1 else "argmax over y_score_k"
-            )
-            if task == "classification"
-            else "per-sample Dice/IoU as given",
-            "ci": f"95% percentile bootstrap, {n_bootstrap} resamples within each group, seed {seed}",
-            "variants": {k: METRIC_VARIANTS[k] for k in list(overall) + list(fairness) if k in METRIC_VARIANTS},
-            "n": n,
+            "decision_rule": task_obj.decision_rule(values),
+            "ci": f"95% percentile bootstrap, {n_bootstrap} resamples within each group, seed {seed}; null when a "
+            f"resample leaves the metric undefined, and for groups with fewer than {min_ci_group_size} rows (then "
+            "also for every fairness metric)",
+            "variants": {k: METRIC_VARIANTS[k] for k in [*result.overall, *result.fairness] if k in METRIC_VARIANTS},
+            "n": int(groups.numel()),
             "predictions": os.path.basename(predictions),
         },
     }
     if baseline is not None and task == "classification":
-        if isinstance(baseline, str):
-            with open(baseline) as f:
-                baseline = json.load(f)
-        report["fairness"]["fate"] = compute_fate(
-            overall[fate_acc], baseline["overall"][fate_acc], fairness[fate_fc], baseline["fairness"][fate_fc]
-        )
-        report["settings"]["variants"]["fate"] = METRIC_VARIANTS["fate"] + f" (ACC = {fate_acc}, FC = {fate_fc})"
-        report["settings"]["baseline"] = {
-            k: baseline["overall"].get(fate_acc) if k == fate_acc else baseline["fairness"].get(fate_fc)
-            for k in (fate_acc, fate_fc)
-        }
+        _fate(report, _load_baseline(baseline, task), fate_acc, fate_fc)
+    _warn(report, small, min_ci_group_size, predictions)
     return _json_ready(report)
+
+
+def _warn(report: Mapping[str, Any], small: Mapping[str, int], min_size: int, path: str) -> None:
+    names = report["groups"]
+    if report["absent"]:
+        warnings.warn(
+            f"predictions {os.path.basename(path)!r}: declared group(s) "
+            f"{', '.join(f'{g} ({names[g]})' for g in report['absent'])} have no rows: reported as absent (n 0).",
+            stacklevel=3,
+        )
+    if small:
+        warnings.warn(
+            f"predictions {os.path.basename(path)!r}: group(s) "
+            f"{', '.join(f'{g} ({names[g]}, n={n})' for g, n in small.items())} have fewer than {min_size} rows: "
+            "their intervals and every fairness interval are null.",
+            stacklevel=3,
+        )
+    by_reason: dict[str, list[str]] = {}
+    for metric, reason in report["undefined"].items():
+        by_reason.setdefault(reason, []).append(metric)
+    for reason, metrics in by_reason.items():
+        warnings.warn(f"{', '.join(metrics)} undefined (null): {reason}.", stacklevel=3)
 
 
 def write_report_json(report: Mapping[str, Any], path: str) -> str:

@@ -11,11 +11,10 @@ Units are fractions; the decision rule is ``y_score >= --threshold`` (binary, de
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
-from monai_fairness.report.build import PredictionsError, build_report, write_report_json
+from monai_fairness.report.build import build_report, write_report_json
 from monai_fairness.report.render import format_text_summary, render_html
 
 
@@ -30,16 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baseline", help="baseline report.json, for FATE")
     p.add_argument("--task", choices=("classification", "segmentation"), help="default: inferred from the columns")
     p.add_argument("--datalist", help="datalist JSON, for group names")
-    p.add_argument("--n-bootstrap", type=int, default=1000)
+    p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (>= 1)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument("--threshold", type=float, default=0.5, help="binary decision threshold, in (0, 1)")
     p.add_argument("--title", default="Fairness report")
     args = p.parse_args(argv)
-    names = None
-    if args.datalist:
-        with open(args.datalist) as f:
-            names = json.load(f).get("groups")
     try:
+        if args.n_bootstrap < 1:
+            raise ValueError(f"--n-bootstrap expected a count >= 1 but got {args.n_bootstrap}.")
+        names = None
+        if args.datalist:
+            from monai_fairness.data.datalist import read_datalist
+
+            names = read_datalist(args.datalist).get("groups")
         report = build_report(
             args.predictions,
             task=args.task,
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             threshold=args.threshold,
         )
-    except PredictionsError as e:
+    except ValueError as e:  # PredictionsError, DatalistError and bad arguments: one line a user can act on
         print(f"error: {e}", file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)

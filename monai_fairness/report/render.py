@@ -54,6 +54,10 @@ def format_text_summary(report: Mapping[str, Any]) -> str:
         )
     fair = [f"{k} {format_value(report['fairness'][k])}" for k in _HEADLINE[report["task"]] if k in report["fairness"]]
     lines.append("fairness: " + ", ".join(fair))
+    if report.get("absent"):
+        lines.append("absent (declared, no samples): " + ", ".join(report["absent"]))
+    for metric, reason in report.get("undefined", {}).items():
+        lines.append(f"undefined: {metric}: {reason}")
     return "\n".join(lines)
 
 
@@ -114,6 +118,8 @@ def _roc(report: Mapping[str, Any], df: Any) -> str:
     )
     for gid, name in report["groups"].items():
         sub = df[df["group"] == int(gid)]
+        if sub.empty:
+            continue
         if binary:
             y, s = sub["y_true"].to_numpy(), sub["y_score"].to_numpy(dtype=float)
         else:  # micro-averaged one-vs-rest
@@ -136,7 +142,7 @@ def _dice_distribution(report: Mapping[str, Any], df: Any) -> str:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
-    gids = list(report["groups"])
+    gids = [g for g in report["groups"] if report["n_by_group"].get(g)]
     data = [df[df["group"] == int(g)]["dice"].to_numpy(dtype=float) for g in gids]
     ax.boxplot(data, showmeans=True)
     for i, d in enumerate(data, start=1):
@@ -187,6 +193,12 @@ def render_html(report: Mapping[str, Any], predictions: str | None = None, title
     notes = "".join(
         f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in settings.items() if k != "variants"
     )
+    undefined = "".join(
+        f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in report.get("undefined", {}).items()
+    )
+    if report.get("absent"):
+        undefined += f"<li><b>absent groups</b> (declared, no samples): {html.escape(', '.join(report['absent']))}</li>"
+    undefined_html = f"<h2>Undefined values (shown as n/a)</h2><ul>{undefined}</ul>" if undefined else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}
@@ -200,6 +212,7 @@ gaps are lower-is-better, worst-group, equity-scaled and FATE values higher-is-b
 <h2>Overall</h2>{_table(["metric", "value", "95% CI", "definition"], overall_rows)}
 <h2>By group</h2>{_table(["group", "n"] + utility, group_rows)}
 <h2>Fairness</h2>{_table(["metric", "value", "95% CI", "definition"], fair_rows)}
+{undefined_html}
 <h2>Plots</h2>{figures}
 </body></html>
 """

@@ -13,11 +13,11 @@ from monai_fairness.metrics import (
     compute_dice_skewness,
     compute_equity_scaled,
     compute_fate,
-    compute_group_metrics,
     compute_psd,
     compute_rates_by_group,
     compute_scp_parity,
 )
+from monai_fairness.tasks import ClassificationTask, SegmentationTask
 
 T = torch.tensor
 
@@ -54,8 +54,8 @@ def test_scp_eodd_adds_signed_differences_inside_the_absolute_value():
     # dp: class 1 selection 3/4 vs 3/4 -> 0, class 0 1/4 vs 1/4 -> 0
     assert scp["dp"].item() == pytest.approx(0.0)
     # the fairlearn-style worst-case eodds is not fooled: max(|dTPR|, |dFPR|) = 0.5
-    res = compute_group_metrics("classification", groups, 2, y_score=y_pred.double(), y_true=y_true)
-    assert res["fairness"]["eodds"].item() == pytest.approx(0.5)
+    res = ClassificationTask().evaluate({"y_score": y_pred.double(), "y_true": y_true}, groups)
+    assert res.fairness["eodds"] == pytest.approx(0.5)
 
 
 def test_scp_parity_three_groups_takes_the_widest_pair():
@@ -76,17 +76,17 @@ def test_scp_parity_three_groups_takes_the_widest_pair():
 def test_segmentation_metrics_and_skewness():
     dice = T([0.9, 0.8, 0.6, 0.5, 0.7], dtype=torch.float64)
     groups = T([0, 0, 1, 1, 1])
-    res = compute_group_metrics("segmentation", groups, 2, dice=dice)
-    assert res["overall"]["dice"].item() == pytest.approx(0.7)
+    res = SegmentationTask().evaluate({"dice": dice}, groups)
+    assert res.overall["dice"] == pytest.approx(0.7)
     g0, g1 = 0.85, 0.6
-    assert res["by_group"]["dice"].tolist() == pytest.approx([g0, g1])
-    f = res["fairness"]
-    assert f["dice_gap"].item() == pytest.approx(0.25)
-    assert f["worst_group_dice"].item() == pytest.approx(0.6)
-    assert f["dice_std"].item() == pytest.approx(0.125)
-    assert f["es_dice"].item() == pytest.approx(0.7 / (1 + 0.15 + 0.1))
-    assert f["es_dice_std"].item() == pytest.approx(0.7 / 1.125)
-    assert f["dice_skewness"].item() == pytest.approx((1 - 0.6) / (1 - 0.85))
+    assert [res.by_group["0"]["dice"], res.by_group["1"]["dice"]] == pytest.approx([g0, g1])
+    f = res.fairness
+    assert f["dice_gap"] == pytest.approx(0.25)
+    assert f["worst_group_dice"] == pytest.approx(0.6)
+    assert f["dice_std"] == pytest.approx(0.125)
+    assert f["es_dice"] == pytest.approx(0.7 / (1 + 0.15 + 0.1))
+    assert f["es_dice_std"] == pytest.approx(0.7 / 1.125)
+    assert f["dice_skewness"] == pytest.approx((1 - 0.6) / (1 - 0.85))
     with pytest.warns(UserWarning, match="exactly 1"):
         assert math.isinf(compute_dice_skewness(T([1.0, 0.8], dtype=torch.float64)).item())
 
@@ -109,13 +109,19 @@ def test_auc_ties_and_undefined_groups_warn_not_crash():
         auc = compute_auc_by_group(score, y, groups, 3)
     assert auc[0].item() == pytest.approx(0.875)
     assert math.isnan(auc[1].item()) and math.isnan(auc[2].item())
-    with pytest.warns(UserWarning):
-        res = compute_group_metrics("classification", groups, 2, y_score=score, y_true=y)
-    assert res["fairness"]["worst_group_auc"].item() == pytest.approx(0.875)  # NaN groups are ignored
+    res = ClassificationTask().evaluate({"y_score": score, "y_true": y}, groups)  # callers warn, with the reasons
+    # group 1 holds one class: its AUC is undefined, so every AUC-based comparison is undefined (never a gap over the
+    # remaining groups, which would look fair exactly where nothing is known), and the reason names the group
+    assert res.by_group["1"]["auc"] is None and res.fairness["worst_group_auc"] is None
+    assert res.fairness["auc_gap"] is None and res.fairness["es_auc"] is None
+    assert "group 1 has no sample of class 0" in res.undefined["auc_gap"]
+    assert res.fairness["accuracy_gap"] is not None  # accuracy is defined in both groups
 
 
 def test_shape_errors():
     with pytest.raises(ValueError, match="expected y_score \\[N\\] or \\[N, C\\], y_true \\[N\\] and groups \\[N\\]"):
         compute_auc_by_group(torch.rand(4), T([0, 1, 0]), T([0, 0, 1, 1]), 2)
+    from monai_fairness.tasks import get_task
+
     with pytest.raises(ValueError, match="'task' expected one of"):
-        compute_group_metrics("detection", T([0, 1]), 2)
+        get_task("detection")

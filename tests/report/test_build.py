@@ -103,7 +103,7 @@ def test_multiclass_and_segmentation(tmp_path):
         (lambda df: df.assign(group=0), "expected at least two groups but found only [0]"),
         (lambda df: df.assign(y_score=df.y_score * 3), "scores expected in [0, 1] (probabilities)"),
         (lambda df: df.assign(y_score=df.y_score.where(df.index != 5)), "rows [5] hold NaN"),
-        (lambda df: df.assign(y_true=df.y_true + 1), "expected class ids in [0, 1] to match 1 score column(s)"),
+        (lambda df: df.assign(y_true=df.y_true + 1), "expected integer class ids in [0, 1] to match 1 score column(s)"),
     ],
 )
 def test_bad_input_messages(tmp_path, mutate, message):
@@ -119,7 +119,7 @@ def test_class_count_mismatch_multiclass(tmp_path):
     df = pd.read_csv(_cls_csv(path, classes=3))
     df.loc[0, "y_true"] = 3
     df.to_csv(path, index=False)
-    with pytest.raises(PredictionsError, match=r"expected class ids in \[0, 2\] to match 3 score column"):
+    with pytest.raises(PredictionsError, match=r"expected integer class ids in \[0, 2\] to match 3 score column"):
         build_report(str(path), n_bootstrap=0)
 
 
