@@ -43,6 +43,17 @@ def _scalar(data, *keys):
     return None
 
 
+def _refuse_object_arrays(data, path: str) -> None:
+    for key in data.files:
+        try:
+            data[key]
+        except ValueError as e:  # numpy: "Object arrays cannot be loaded when allow_pickle=False"
+            raise ConversionError(
+                f"{path}: array {key!r} is a pickled Python object; FairSeg files hold plain arrays, and unpickling an "
+                "untrusted file can run code, so it is refused. Re-save the array as a plain numeric or string array."
+            ) from e
+
+
 def convert(
     npz_dir: str,
     out: str,
@@ -65,7 +76,8 @@ def convert(
     items, dropped = [], []
     for path in files:
         name = os.path.splitext(os.path.basename(path))[0]
-        with np.load(path, allow_pickle=True) as data:
+        with np.load(path, allow_pickle=False) as data:  # never unpickle a user's file: a crafted one runs code
+            _refuse_object_arrays(data, path)
             for key in ("fundus_slo", "disc_cup"):
                 if key not in data.files:
                     raise ConversionError(f"{path}: missing array {key!r}; got {list(data.files)}.")

@@ -7,6 +7,8 @@ Subpackages (import what you need; importing this package has no heavy side effe
 - ``monai_fairness.transforms``: derive the sensitive ``group`` from raw attributes (sex, age, Fitzpatrick, DICOM).
 - ``monai_fairness.handlers``: ignite handlers, e.g. the predictions CSV writer used by every bundle's evaluation.
 - ``monai_fairness.metrics``: per-group metrics, gaps, equity scaling, parity metrics, FATE, bootstrap CIs.
+- ``monai_fairness.tasks``: the task objects (classification, segmentation): per-sample values, predictions-CSV
+  columns, metric tables, gaps and intervals, shared by validation metrics, predictions saver and report.
 - ``monai_fairness.report``: predictions CSV -> fairness report JSON/HTML (``python -m monai_fairness.report``), and
   several reports side by side (``python -m monai_fairness.report.compare``).
 - ``monai_fairness.losses``: Fair Identity Scaling, (group-routed) distillation, group re-weighting, per-sample DiceCE.
@@ -20,7 +22,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import data, engines, handlers, losses, metrics, networks, pruning, report, transforms, utils  # noqa: E402
+from . import data, engines, handlers, losses, metrics, networks, pruning, report, tasks, transforms, utils  # noqa: E402
+from .utils.error_line import install_error_line  # noqa: E402
+
+install_error_line()  # failed commands end with one "error: ..." line carrying the project's message
 
 __all__ = [
     "__version__",
@@ -32,6 +37,7 @@ __all__ = [
     "networks",
     "pruning",
     "report",
+    "tasks",
     "transforms",
     "utils",
 ]

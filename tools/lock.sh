@@ -13,7 +13,7 @@ PYTHON="${PYTHON:-python3}"
 TORCH="torch==2.13.0"
 MODE="${1:-main}"
 TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
+trap 'rm -rf "$TMP" "$ROOT/build"' EXIT
 "$PYTHON" -m venv "$TMP/venv"
 PY="$TMP/venv/bin/python"
 

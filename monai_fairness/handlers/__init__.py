@@ -1,8 +1,19 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 from __future__ import annotations
 
+from .checkpoint_loader import CheckedCheckpointLoader, CheckpointError, load_checkpoint
 from .fairness_report import FairnessReportSaver
 from .group_metric import GroupMetricHandler
 from .predictions_saver import PredictionsSaver
+from .training_resume import BestModelTracker, TrainingResume
 
-__all__ = ["FairnessReportSaver", "GroupMetricHandler", "PredictionsSaver"]
+__all__ = [
+    "BestModelTracker",
+    "CheckedCheckpointLoader",
+    "CheckpointError",
+    "FairnessReportSaver",
+    "GroupMetricHandler",
+    "PredictionsSaver",
+    "TrainingResume",
+    "load_checkpoint",
+]

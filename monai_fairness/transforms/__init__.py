@@ -20,6 +20,7 @@ from .dictionary import (
     StripIdentifyingMetaDict,
 )
 from .ita import ITA_CATEGORIES, SkinToneITA, ita_category, ita_degrees, ita_to_fitzpatrick, srgb_to_lab
+from .output_name import NameByIdD, NameByIdd, NameByIdDict
 
 __all__ = [
     "ITA_CATEGORIES",
@@ -48,4 +49,7 @@ __all__ = [
     "StripIdentifyingMetad",
     "StripIdentifyingMetaD",
     "StripIdentifyingMetaDict",
+    "NameByIdd",
+    "NameByIdD",
+    "NameByIdDict",
 ]

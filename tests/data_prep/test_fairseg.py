@@ -63,3 +63,16 @@ def test_fairseg_age_in_days_and_unknown_language(tmp_path):
     assert len(d["training"] + d["validation"] + d["test"]) == 18  # language -1 dropped, not folded into a group
     with pytest.raises(ConversionError, match=r"data_000003.npz: field 'language' expected one of"):
         convert(str(npz), str(tmp_path / "e"), "language", unknown="error")
+
+
+def test_a_pickled_object_array_is_refused_not_loaded(tmp_path):
+    folder = _npz(tmp_path / "data", n=3)
+
+    class Payload:  # unpickling this would run code in a pickle-based attack
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    np.savez(folder / "data_000001.npz", fundus_slo=np.zeros((16, 16)), disc_cup=np.zeros((16, 16)),
+             race=np.array([Payload()], dtype=object))  # fmt: skip
+    with pytest.raises(ConversionError, match=r"data_000001.npz: array 'race' is a pickled Python object"):
+        convert(str(folder), str(tmp_path / "out"), "race")
