@@ -3,50 +3,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys as Keys
 from torch import nn
 
 from monai_fairness.engines.group_trainer import GroupAwareTrainer
-from monai_fairness.losses.attribute_adversarial import AttributeAdversarialLoss
+from monai_fairness.losses.apple import APPLEDiscriminatorLoss, APPLEPerturberLoss
 
 __all__ = ["APPLETrainer"]
 
 
 class APPLETrainer(GroupAwareTrainer):
-    """Alternating adversarial training of APPLE's perturber G_p and discriminator D_p.
+    """Alternating adversarial training of APPLE's perturber G_p and discriminator D_p, GanTrainer style.
 
     APPLE (Xu et al., "Adversarial Privacy-aware Perturbations on Latent Embedding for Unfairness Mitigation", arXiv
     2403.05114). ``network`` is an :class:`~monai_fairness.networks.APPLESegmentor` (frozen segmentor + G_p) and
-    ``optimizer`` holds only G_p's parameters. Each iteration runs one forward (segmentation and latents together),
-    then
+    ``optimizer`` holds only G_p's parameters. The perturber's step is MONAI's own training step (AMP, ``compile``,
+    gradient accumulation); each iteration runs one forward (segmentation and latents together), then
 
-    1. ``d_steps`` discriminator updates on the detached perturbed latent:
-       ``L_D = CE(D_p(stopgrad(f_p)), a)`` (``d_optimizer``);
-    2. one perturber update: ``L_G = beta * L_seg(D_s(f_p), y) + alpha * L_adv(D_p(f_p), a) + gamma * mean(G_p(f_o)^2)
-       + delta * L_align(f_p, a)`` (``optimizer``); the segmentor's parameters get no gradient, the gradient flows
-       through its activations.
+    1. at ``FORWARD_COMPLETED``, ``d_steps`` updates of the **second optimiser** ``d_optimizer`` on
+       :class:`~monai_fairness.losses.APPLEDiscriminatorLoss` of the detached perturbed latent (as MONAI's
+       ``GanTrainer`` runs its discriminator steps next to the generator's);
+    2. MONAI's step on :class:`~monai_fairness.losses.APPLEPerturberLoss`, ``beta L_seg + alpha L_adv + gamma
+       mean(G_p(f_o)^2) + delta L_align``; the segmentor's parameters get no gradient, the gradient flows through its
+       activations.
 
-    ``L_seg`` is ``loss_function`` (DiceCE by default; for deep supervision the first output only). ``L_adv`` is
-    :class:`~monai_fairness.losses.AttributeAdversarialLoss` (CE to uniform by default). ``L_align`` is
-    ``alignment_loss`` (e.g. :class:`~monai_fairness.losses.GroupMeanAlignmentLoss`; term left out when ``None``).
+    ``loss_function`` is ``L_seg`` (DiceCE by default; for deep supervision the first output only).
     ``engine.state.output`` holds ``loss`` (L_G), ``loss_seg``, ``loss_adv``, ``loss_mag``, ``loss_align``,
     ``loss_disc`` (L_D) and ``disc_accuracy`` (the discriminator's batch accuracy before its update) next to
-    ``image``, ``label``, ``pred`` and ``group``.
-    With ``amp`` each optimizer has its own gradient scaler.
+    ``image``, ``label``, ``pred`` and ``group``. With ``amp`` the discriminator has its own gradient scaler.
 
     Args:
         discriminator: D_p (may be DDP-wrapped); put into train mode every iteration (eval mode when ``d_steps`` is 0).
         d_optimizer: optimizer of D_p's parameters.
         adversarial_loss: L_adv; default ``AttributeAdversarialLoss("uniform")``.
         d_steps: discriminator updates per perturber update (0 freezes D_p and keeps it in eval mode).
-        balanced_discriminator: weight L_D by the inverse group frequency of the batch, so that a minority group
-            (30 % of the demo data) does not let D_p settle on always predicting the majority, an adversary that the
-            perturber then trivially "fools" while the attribute stays in the latent.
+        balanced_discriminator: weight L_D by the inverse group frequency of the batch.
         alignment_loss: L_align(latent ``(B, C, *spatial)``, groups ``(B,)``) -> scalar, or ``None`` (no term).
         alpha, beta, gamma, delta: weights of L_adv, L_seg, the magnitude penalty and L_align.
         args, kwargs: :class:`GroupAwareTrainer` arguments (``stage`` defaults to ``"train_apple"``).
@@ -71,15 +67,12 @@ class APPLETrainer(GroupAwareTrainer):
         super().__init__(*args, **kwargs)
         if int(d_steps) < 0:
             raise ValueError(f"d_steps expected a count >= 0 but got {d_steps!r}.")
-        for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma), ("delta", delta)):
-            if float(value) < 0:
-                raise ValueError(f"{name} expected a weight >= 0 but got {value!r}.")
-        self.discriminator, self.d_optimizer = discriminator, d_optimizer
-        self.adversarial_loss = adversarial_loss if adversarial_loss is not None else AttributeAdversarialLoss()
-        self.d_steps, self.alpha, self.beta, self.gamma = int(d_steps), float(alpha), float(beta), float(gamma)
-        self.balanced_discriminator = bool(balanced_discriminator)
-        self.alignment_loss, self.delta = alignment_loss, float(delta)
+        self.objective = APPLEPerturberLoss(self.objective, adversarial_loss, alpha, beta, gamma, alignment_loss, delta)
+        self.discriminator_loss = APPLEDiscriminatorLoss(balanced_discriminator)
+        self.discriminator, self.d_optimizer, self.d_steps = discriminator, d_optimizer, int(d_steps)
         self.d_scaler = torch.GradScaler("cuda") if self.amp else None
+        self._d_parts: dict[str, torch.Tensor] = {}
+        self.add_event_handler(IterationEvents.FORWARD_COMPLETED, self._discriminator_steps)
 
     def _latents(self) -> tuple[torch.Tensor, torch.Tensor]:
         net = self.network.module if isinstance(self.network, nn.parallel.DistributedDataParallel) else self.network
@@ -91,67 +84,36 @@ class APPLETrainer(GroupAwareTrainer):
             )
         return f_o, f_p
 
-    def _step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: Any) -> None:
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            optimizer.step()
-
-    def _iteration(self, engine: APPLETrainer, batchdata: dict[str, torch.Tensor]) -> dict:  # type: ignore[override]
-        inputs, targets, groups, args, kwargs = engine.prepare_group_batch(batchdata)
-        engine.network.train()
+    def _discriminator_steps(self, engine: APPLETrainer) -> None:
+        """The second optimiser's steps, on the latent of the forward that just completed."""
+        pred = engine.state.output[Keys.PRED]
+        if isinstance(pred, (list, tuple)):  # deep supervision: the main output only
+            engine.state.output[Keys.PRED] = pred[0]
+        groups = self._groups
+        _, f_p = self._latents()
         self.discriminator.train(self.d_steps > 0)  # d_steps 0: D_p fixed, BatchNorm statistics included
-        autocast = torch.autocast("cuda", **engine.amp_kwargs) if engine.amp else torch.autocast("cpu", enabled=False)
-
-        with autocast:
-            pred = engine.inferer(inputs, engine.network, *args, **kwargs)
-        main = pred[0] if isinstance(pred, (list, tuple)) else pred
-        engine.state.output[Keys.PRED] = main
-        engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-        f_o, f_p = self._latents()
-
-        loss_disc, disc_acc = torch.zeros((), device=inputs.device), torch.zeros((), device=inputs.device)
-        weight = None
-        if self.balanced_discriminator:
-            disc = getattr(self.discriminator, "module", self.discriminator)  # DDP
-            num_groups = getattr(disc, "num_groups", None) or int(groups.max()) + 1
-            counts = torch.bincount(groups, minlength=num_groups).float()
-            weight = torch.where(counts > 0, counts.sum() / (counts.clamp_min(1) * (counts > 0).sum()), 0.0)
+        loss_disc, disc_acc = torch.zeros((), device=f_p.device), torch.zeros((), device=f_p.device)
         for step in range(self.d_steps):
             self.d_optimizer.zero_grad(set_to_none=True)
-            with autocast:
-                logits = self.discriminator(f_p.detach())
-                loss_disc = F.cross_entropy(logits.float(), groups, weight=weight)
+            logits = self.discriminator(f_p.detach())
+            loss_disc = self.discriminator_loss(logits, groups)
             if step == 0:
                 disc_acc = (logits.argmax(1) == groups).float().mean()
-            self._step(loss_disc, self.d_optimizer, self.d_scaler)
+            if self.d_scaler is not None:
+                self.d_scaler.scale(loss_disc).backward()
+                self.d_scaler.step(self.d_optimizer)
+                self.d_scaler.update()
+            else:
+                loss_disc.backward()
+                self.d_optimizer.step()
+        self._d_parts = {"loss_disc": loss_disc.detach(), "disc_accuracy": disc_acc.detach()}
 
-        engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
-        with autocast:
-            loss_seg = self.loss_function(main, targets).mean()
-            loss_adv = self.adversarial_loss(self.discriminator(f_p), groups)
-            loss_mag = (f_p.float() - f_o.float()).pow(2).mean()
-            loss = self.beta * loss_seg + self.alpha * loss_adv + self.gamma * loss_mag
-            loss_align = torch.zeros((), device=inputs.device)
-            if self.alignment_loss is not None:
-                loss_align = self.alignment_loss(f_p, groups)
-                loss = loss + self.delta * loss_align
-        engine.state.output[Keys.LOSS] = loss
-        engine.state.output.update(
-            {
-                "loss_seg": loss_seg.detach(),
-                "loss_adv": loss_adv.detach(),
-                "loss_mag": loss_mag.detach(),
-                "loss_align": loss_align.detach(),
-                "loss_disc": loss_disc.detach(),
-                "disc_accuracy": disc_acc.detach(),
-            }
-        )
-        engine.fire_event(IterationEvents.LOSS_COMPLETED)
-        self._step(loss, engine.optimizer, engine.scaler if engine.amp else None)
-        engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
-        engine.fire_event(IterationEvents.MODEL_COMPLETED)
-        return engine.state.output
+    def compute_losses(
+        self, inputs: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pred: torch.Tensor
+    ) -> Mapping[str, torch.Tensor]:
+        f_o, f_p = self._latents()
+        return self.objective(pred, targets, groups, f_o, f_p, self.discriminator(f_p))
+
+    def _put_parts(self, engine: GroupAwareTrainer) -> None:
+        super()._put_parts(engine)
+        engine.state.output.update(self._d_parts)

@@ -3,27 +3,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
 from monai_fairness.engines.group_trainer import GroupAwareTrainer
-from monai_fairness.losses.distillation import DistillationLoss
+from monai_fairness.losses.distillation import DistillationLoss, FairDistillationLoss, GroupRoutedDistillationLoss
 from monai_fairness.networks.teacher_set import FrozenTeacherSet
 
 __all__ = ["DistillationTrainer"]
 
 
 class DistillationTrainer(GroupAwareTrainer):
-    """Student training: ``L = task_weight * L_task(S(x), y) + kd_weight * L_KD(S(x), T_{a}(x))`` (FairDi stage 2).
+    """Student training on :class:`~monai_fairness.losses.FairDistillationLoss` (FairDi stage 2): ``L =
+    task_weight * L_task(S(x), y) + kd_weight * L_KD(S(x), T_{a}(x))``.
 
     The teachers (:class:`~monai_fairness.networks.FrozenTeacherSet`) see the student's own (augmented) input and
     each sample goes to its own group's teacher, under ``no_grad`` and in eval mode. They must not be part of
     ``network`` or of the optimizer (checked here). ``engine.state.output`` holds ``loss``, ``loss_task`` and
-    ``loss_kd``.
+    ``loss_kd``. With ``kd_weight`` 0 (the ``student_no_kd`` control) the teachers never run.
 
     Reference: Masroor et al., "Fair Distillation: Teaching Fairness from Biased Teachers in Medical Imaging", arXiv
-    2411.11939. KL form, temperature 4 and unit weights are our choices (``shared/design/methods.md`` section 4).
+    2411.11939. KL form, temperature 4 and unit weights are our choices (``docs/methods.md``).
 
     Args:
         teachers: the frozen teacher set.
@@ -59,12 +61,10 @@ class DistillationTrainer(GroupAwareTrainer):
                 + " holds teacher parameters."
             )
         self.teachers = teachers
-        self.kd_loss = kd_loss if kd_loss is not None else DistillationLoss()
-        self.kd_weight, self.task_weight = float(kd_weight), float(task_weight)
+        routed = GroupRoutedDistillationLoss(teachers, kd=kd_loss if kd_loss is not None else DistillationLoss())
+        self.objective = FairDistillationLoss(self.objective, routed, kd_weight, task_weight)
 
     def compute_losses(
         self, inputs: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pred: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
-        task = self.loss_function(pred, targets).mean()
-        kd = self.kd_loss(pred, self.teachers(inputs, groups))
-        return {"loss": self.task_weight * task + self.kd_weight * kd, "task": task.detach(), "kd": kd.detach()}
+    ) -> Mapping[str, torch.Tensor]:
+        return self.objective(pred, targets, groups, inputs)

@@ -11,20 +11,20 @@ from torch.utils.data import DataLoader
 
 from monai_fairness.data.group_sampling import endless
 from monai_fairness.engines.group_trainer import GroupAwareTrainer
-from monai_fairness.losses.fair_identity_scaling import FairIdentityScalingLoss
-from monai_fairness.losses.per_sample import per_sample
+from monai_fairness.losses.fair_identity_scaling import FairIdentityScalingLoss, FairIdentityScalingObjective
 
 __all__ = ["FISTrainer"]
 
 
 class FISTrainer(GroupAwareTrainer):
-    """Backbone training with :class:`~monai_fairness.losses.FairIdentityScalingLoss` (FairDi stage 0).
+    """Backbone training with :class:`~monai_fairness.losses.FairIdentityScalingObjective` (FairDi stage 0).
 
     ``loss_function`` is the task loss with ``reduction="none"`` (``CrossEntropyLoss(reduction="none")``,
-    :class:`~monai_fairness.losses.PerSampleDiceCELoss`). Every iteration draws one extra batch from each group's
-    loader (:func:`monai_fairness.data.group_loaders`), computes its per-sample losses under ``no_grad`` with the
-    network as it is (train mode, so BatchNorm statistics see those batches too; our choice), and weights the batch's
-    losses by FIS. ``engine.state.output`` holds ``loss`` (FIS) and ``loss_task`` (the unweighted mean task loss).
+    :class:`~monai_fairness.losses.PerSampleDiceCELoss`). Every iteration this trainer draws one extra batch from each
+    group's loader (:func:`monai_fairness.data.group_loaders`) and runs the network on it under ``no_grad`` as it is
+    (train mode, so BatchNorm statistics see those batches too; our choice); the objective turns their per-sample
+    losses into the FIS weights. ``engine.state.output`` holds ``loss`` (FIS) and ``loss_task`` (the unweighted mean
+    task loss).
 
     Reference: Masroor et al., "Fair Distillation", arXiv 2411.11939; FIS from Luo et al., FairVision (ICLR 2024).
 
@@ -47,17 +47,14 @@ class FISTrainer(GroupAwareTrainer):
             raise ValueError("group_loaders expected one loader per group but got none.")
         self.group_loaders = dict(group_loaders)
         self._group_iters = {int(k): endless(v) for k, v in self.group_loaders.items()}
-        self.fis_loss = fis_loss if fis_loss is not None else FairIdentityScalingLoss()
+        self.objective = FairIdentityScalingObjective(self.objective, fis_loss)
 
     def compute_losses(
         self, inputs: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pred: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
-        sample_losses = per_sample(self.loss_function(pred, targets), pred.shape[0])
+    ) -> Mapping[str, torch.Tensor]:
         group_losses = {}
         with torch.no_grad():
             for k, it in self._group_iters.items():
                 batch = self.prepare_batch(next(it), self.state.device, self.non_blocking, **self.to_kwargs)
-                extra_pred = self.inferer(batch[0], self.network)
-                group_losses[k] = per_sample(self.loss_function(extra_pred, batch[1]), extra_pred.shape[0]).float()
-        loss = self.fis_loss(sample_losses.float(), groups, group_losses)
-        return {"loss": loss, "task": sample_losses.mean()}
+                group_losses[k] = self.objective.sample_losses(self.inferer(batch[0], self.network), batch[1]).float()
+        return self.objective(pred, targets, groups, group_losses)

@@ -1,5 +1,5 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""A ``SupervisedTrainer`` whose loss sees each sample's group and may return named parts."""
+"""A ``SupervisedTrainer`` whose objective sees each sample's group and may return named parts, on MONAI's own step."""
 
 from __future__ import annotations
 
@@ -29,15 +29,19 @@ def loss_parts(output: Any) -> dict[str, float]:
 
 
 class GroupAwareTrainer(SupervisedTrainer):
-    """``SupervisedTrainer`` for fairness stages: the loss gets ``(pred, label, groups)``.
+    """``SupervisedTrainer`` for fairness stages: the objective gets ``(pred, label, groups)``.
 
-    Each iteration reads the group ids from the batch (key ``group_key``); a batch without them raises an error naming
-    the stage, so a fairness stage never silently trains as ERM. :meth:`compute_losses` returns a dict: ``"loss"`` is
-    back-propagated, every other entry ``name`` is stored detached as ``loss_<name>`` in ``engine.state.output`` next
-    to ``image``, ``label``, ``pred``, ``loss`` and ``group``. Subclasses (FIS, distillation) override it; the default
-    calls ``loss_function(pred, label, groups)`` (e.g. :class:`~monai_fairness.losses.GroupReweightedLoss`).
+    The training step is MONAI's own ``SupervisedTrainer._iteration`` (AMP, ``compile``, gradient accumulation and
+    the ``IterationEvents`` exactly as in MONAI); this class only reads the batch's group ids first and gives MONAI a
+    loss function that passes them on. The batch must carry ``group_key``: a batch without it raises an error naming
+    the stage, so a fairness stage never silently trains as ERM.
 
-    AMP, gradient accumulation and the ``IterationEvents`` follow ``SupervisedTrainer``.
+    ``loss_function`` is the objective (a module in :mod:`monai_fairness.losses`): by default it is called as
+    ``objective(pred, label, groups)`` (e.g. :class:`~monai_fairness.losses.GroupReweightedLoss`); subclasses
+    override :meth:`compute_losses` to pass what their objective needs. An objective may return a tensor or a dict
+    whose ``"loss"`` is back-propagated; every other entry ``name`` is stored detached as ``loss_<name>`` in
+    ``engine.state.output`` (next to ``image``, ``label``, ``pred``, ``loss`` and ``group``), so StatsHandler and
+    MLflow log it.
 
     Args:
         stage: name used in error messages (e.g. ``"train_student"``).
@@ -49,6 +53,12 @@ class GroupAwareTrainer(SupervisedTrainer):
         super().__init__(*args, **kwargs)
         self.stage = stage
         self.group_key = group_key
+        self.objective = self.loss_function
+        self.loss_function = self._loss  # what MONAI's step calls with (pred, label)
+        self._groups: torch.Tensor | None = None
+        self._parts: dict[str, torch.Tensor] = {}
+        self.add_event_handler(IterationEvents.FORWARD_COMPLETED, self._put_groups)
+        self.add_event_handler(IterationEvents.LOSS_COMPLETED, self._put_parts)
 
     def batch_groups(self, batchdata: Mapping[str, Any], device: torch.device | str) -> torch.Tensor:
         """Group ids of a collated batch as a ``(B,)`` long tensor on ``device``."""
@@ -62,59 +72,25 @@ class GroupAwareTrainer(SupervisedTrainer):
 
     def compute_losses(
         self, inputs: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pred: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
-        """Loss parts; ``"loss"`` is the total. Default: ``loss_function(pred, targets, groups)``."""
-        return {"loss": self.loss_function(pred, targets, groups)}
-
-    def prepare_group_batch(
-        self, batchdata: dict[str, torch.Tensor] | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple, dict]:
-        """``(inputs, targets, groups, args, kwargs)`` of a batch on the engine's device; starts
-        ``engine.state.output`` with ``image``, ``label`` and ``group``."""
-        if batchdata is None:
-            raise ValueError("Must provide batch data for current iteration.")
-        groups = self.batch_groups(batchdata, self.state.device)
-        batch = self.prepare_batch(batchdata, self.state.device, self.non_blocking, **self.to_kwargs)
-        inputs, targets = batch[0], batch[1]
-        args, kwargs = (batch[2], batch[3]) if len(batch) == 4 else ((), {})
-        self.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, FairnessKeys.GROUP: groups}
-        return inputs, targets, groups, args, kwargs
+    ) -> Mapping[str, torch.Tensor]:
+        """The objective's parts; ``"loss"`` is the total. Default: ``objective(pred, targets, groups)``."""
+        out = self.objective(pred, targets, groups)
+        return out if isinstance(out, Mapping) else {"loss": out}
 
     def _iteration(self, engine: GroupAwareTrainer, batchdata: dict[str, torch.Tensor]) -> dict:  # type: ignore[override]
-        inputs, targets, groups, args, kwargs = engine.prepare_group_batch(batchdata)
+        """Read the group ids, then run MONAI's own training step."""
+        if batchdata is None:
+            raise ValueError("Must provide batch data for current iteration.")
+        self._groups = self.batch_groups(batchdata, engine.state.device)
+        return super()._iteration(engine, batchdata)
 
-        def _compute_pred_loss() -> None:
-            engine.state.output[Keys.PRED] = engine.inferer(inputs, engine.network, *args, **kwargs)
-            engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-            parts = self.compute_losses(inputs, targets, groups, engine.state.output[Keys.PRED])
-            engine.state.output[Keys.LOSS] = parts.pop("loss").mean()
-            engine.state.output.update({f"loss_{k}": v.detach() for k, v in parts.items()})
-            engine.fire_event(IterationEvents.LOSS_COMPLETED)
+    def _put_groups(self, engine: GroupAwareTrainer) -> None:
+        engine.state.output[FairnessKeys.GROUP] = self._groups
 
-        acc = engine.accumulation_steps
-        local_iter = (engine.state.iteration - 1) % (engine.state.epoch_length or 1 << 62)
-        last = engine.state.epoch_length is not None and local_iter + 1 == engine.state.epoch_length
-        should_zero_grad = acc <= 1 or local_iter % acc == 0
-        should_step = acc <= 1 or (local_iter + 1) % acc == 0 or last
+    def _loss(self, pred: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        parts = self.compute_losses(self.state.output[Keys.IMAGE], targets, self._groups, pred)
+        self._parts = {f"loss_{k}": v.detach() for k, v in parts.items() if k != "loss"}
+        return parts["loss"]
 
-        engine.network.train()
-        if should_zero_grad:
-            engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
-        if engine.amp and engine.scaler is not None:
-            with torch.autocast("cuda", **engine.amp_kwargs):
-                _compute_pred_loss()
-            loss = engine.state.output[Keys.LOSS]
-            engine.scaler.scale(loss / acc if acc > 1 else loss).backward()
-            engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
-            if should_step:
-                engine.scaler.step(engine.optimizer)
-                engine.scaler.update()
-        else:
-            _compute_pred_loss()
-            loss = engine.state.output[Keys.LOSS]
-            (loss / acc if acc > 1 else loss).backward()
-            engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
-            if should_step:
-                engine.optimizer.step()
-        engine.fire_event(IterationEvents.MODEL_COMPLETED)
-        return engine.state.output
+    def _put_parts(self, engine: GroupAwareTrainer) -> None:
+        engine.state.output.update(self._parts)

@@ -20,7 +20,7 @@ class AttributeAdversarialLoss(nn.Module):
     """Perturber-side loss on the discriminator's logits of the perturbed latent.
 
     APPLE (Xu et al., arXiv 2403.05114) trains the perturber so that the discriminator cannot recover the attribute;
-    the exact form is our choice (``shared/design/methods.md`` section 4):
+    the exact form is our choice (``docs/methods.md``):
 
     - ``"uniform"`` (default): ``CE(D_p(f_p), 1/K) = -mean_k log softmax(z)_k``, minimal (``log K``) when the
       discriminator's output is uniform, so the perturber hides the attribute instead of flipping it.

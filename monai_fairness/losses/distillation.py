@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from monai.utils import StrEnum, look_up_option
@@ -10,7 +12,7 @@ from torch.nn.modules.loss import _Loss
 
 from monai_fairness.networks.teacher_set import FrozenTeacherSet
 
-__all__ = ["DistillationLoss", "GroupRoutedDistillationLoss", "KDActivation"]
+__all__ = ["DistillationLoss", "FairDistillationLoss", "GroupRoutedDistillationLoss", "KDActivation"]
 
 
 class KDActivation(StrEnum):
@@ -27,7 +29,7 @@ class DistillationLoss(_Loss):
       averaged over batch and voxels, times ``tau^2``.
 
     FairDi (Masroor et al., arXiv 2411.11939) distils each sample from its own group's teacher; the KL form, ``tau``
-    (4) and the weights are our choices (``shared/design/methods.md`` section 4).
+    (4) and the weights are our choices (``docs/methods.md``).
 
     Args:
         temperature: ``tau > 0``.
@@ -69,15 +71,66 @@ class GroupRoutedDistillationLoss(_Loss):
     Args:
         teachers: the frozen teacher set.
         temperature, activation: see :class:`DistillationLoss`.
+        kd: a :class:`DistillationLoss` to use instead of one built from ``temperature`` and ``activation``.
     """
 
-    def __init__(self, teachers: FrozenTeacherSet, temperature: float = 4.0, activation: str = KDActivation.SOFTMAX):
+    def __init__(
+        self,
+        teachers: FrozenTeacherSet,
+        temperature: float = 4.0,
+        activation: str = KDActivation.SOFTMAX,
+        kd: DistillationLoss | None = None,
+    ):
         super().__init__()
         if not isinstance(teachers, FrozenTeacherSet):
             raise TypeError(f"teachers expected a FrozenTeacherSet but got {type(teachers).__name__}.")
         self.teachers = teachers
-        self.kd = DistillationLoss(temperature, activation)
+        self.kd = kd if kd is not None else DistillationLoss(temperature, activation)
 
     def forward(self, student_logits: torch.Tensor, images: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
         """Args: student logits ``(B, C, ...)``, the student's input ``(B, C_in, ...)``, group ids ``(B,)``."""
         return self.kd(student_logits, self.teachers(images, groups))
+
+
+class FairDistillationLoss(_Loss):
+    """FairDi's student objective: ``L = task_weight * L_task(S(x), y) + kd_weight * L_KD(S(x), T_{a}(x))``.
+
+    ``L_KD`` is :class:`GroupRoutedDistillationLoss`: each sample is taught by its own group's frozen teacher, which
+    sees the student's own (augmented) input. Masroor et al., "Fair Distillation", arXiv 2411.11939; the KL form,
+    temperature 4 and unit weights are our choices (``docs/methods.md``). Returns ``{"loss": L, "task": L_task,
+    "kd": L_KD}`` so that trainers log each part.
+
+    Args:
+        task_loss: the task loss (e.g. ``CrossEntropyLoss()``, ``DiceCELoss``); its mean is taken.
+        kd: the group-routed distillation term.
+        kd_weight: ``lambda_KD >= 0``.
+        task_weight: weight of the task loss, ``>= 0``.
+
+    Raises:
+        ValueError: When a weight is negative.
+    """
+
+    def __init__(
+        self,
+        task_loss: Callable[..., torch.Tensor],
+        kd: GroupRoutedDistillationLoss,
+        kd_weight: float = 1.0,
+        task_weight: float = 1.0,
+    ):
+        super().__init__()
+        for name, value in (("kd_weight", kd_weight), ("task_weight", task_weight)):
+            if float(value) < 0:
+                raise ValueError(f"{name} expected a weight >= 0 but got {value!r}.")
+        self.task_loss, self.kd = task_loss, kd
+        self.kd_weight, self.task_weight = float(kd_weight), float(task_weight)
+
+    def forward(
+        self, student_logits: torch.Tensor, target: torch.Tensor, groups: torch.Tensor, images: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Args: student logits ``(B, C, ...)``, target, group ids ``(B,)``, the student's input ``(B, C_in, ...)``."""
+        task = self.task_loss(student_logits, target).mean()
+        if self.kd_weight == 0:  # a control run without distillation: no teacher forward at all
+            kd = torch.zeros((), device=student_logits.device)
+        else:
+            kd = self.kd(student_logits, images, groups)
+        return {"loss": self.task_weight * task + self.kd_weight * kd, "task": task.detach(), "kd": kd.detach()}

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
+from torch import nn
 from torch.nn.modules.loss import _Loss
 
+from monai_fairness.losses.per_sample import per_sample
 from monai_fairness.losses.sinkhorn import sinkhorn_divergence
 
-__all__ = ["FairIdentityScalingLoss", "fis_weights"]
+__all__ = ["FairIdentityScalingLoss", "FairIdentityScalingObjective", "fis_weights"]
 
 
 def fis_weights(
@@ -106,3 +108,37 @@ class FairIdentityScalingLoss(_Loss):
         w_i, w_g, _ = fis_weights(sample_losses, groups, group_losses, self.tau, r, self.blur, self.p)
         weights = (1.0 - self.c) * w_i + self.c * w_g
         return (weights * sample_losses).mean()
+
+
+class FairIdentityScalingObjective(nn.Module):
+    """FairDi's backbone objective: the per-sample task loss re-weighted by :class:`FairIdentityScalingLoss`.
+
+    ``L = FIS(l(pred, y), a, {L_k})`` with ``l`` the task loss per sample and ``L_k`` the per-sample losses of one
+    extra no-gradient batch of group ``k`` (drawn by :class:`~monai_fairness.engines.FISTrainer`, which calls
+    :meth:`sample_losses` on it). Returns ``{"loss": L, "task": mean_i l_i}`` (the unweighted task loss, for logs).
+
+    Args:
+        task_loss: the task loss with ``reduction="none"`` (e.g. ``CrossEntropyLoss(reduction="none")``,
+            :class:`~monai_fairness.losses.PerSampleDiceCELoss`).
+        fis_loss: default ``FairIdentityScalingLoss()`` (c 0.5, tau 1, r = B).
+    """
+
+    def __init__(self, task_loss: Callable[..., torch.Tensor], fis_loss: FairIdentityScalingLoss | None = None):
+        super().__init__()
+        self.task_loss = task_loss
+        self.fis_loss = fis_loss if fis_loss is not None else FairIdentityScalingLoss()
+
+    def sample_losses(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` per-sample task losses."""
+        return per_sample(self.task_loss(pred, target), pred.shape[0])
+
+    def forward(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        groups: torch.Tensor,
+        group_losses: Mapping[int, torch.Tensor] | Sequence[torch.Tensor],
+    ) -> dict[str, torch.Tensor]:
+        """Args: prediction ``(B, C, ...)``, target, group ids ``(B,)``, extra losses per group ``(N_k,)``."""
+        losses = self.sample_losses(pred, target)
+        return {"loss": self.fis_loss(losses.float(), groups, group_losses), "task": losses.mean()}

@@ -19,7 +19,7 @@ class GroupMeanAlignmentLoss(nn.Module):
     ``1/K_present`` and ``s_c^2`` a running (EMA) variance of the detached pooled channel, so the perturber cannot
     lower the loss by inflating the latent's scale through this term's gradient.
 
-    A complement to APPLE's adversarial term (Xu et al., arXiv 2403.05114; ``shared/design/methods.md`` section 4,
+    A complement to APPLE's adversarial term (Xu et al., arXiv 2403.05114; ``docs/methods.md``,
     our addition): the discriminator D_p is fooled by moving the attribute where the current D_p does not look, while a
     freshly fitted linear probe on pooled latents still reads it from the groups' mean difference. This term removes
     that first-moment difference directly. Zero when every group has the same mean (or only one group is present).

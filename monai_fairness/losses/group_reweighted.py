@@ -17,7 +17,7 @@ class GroupReweightedLoss(_Loss):
     """``L = sum_i w_{a_i} * l_i / sum_i w_{a_i}``: per-sample task losses weighted by a per-group weight.
 
     With ``group_weights = N / (K * n_k)`` (:func:`monai_fairness.data.group_frequency_weights`) every group carries
-    the same total weight in expectation, the "re-weighting" baseline of ``shared/design/methods.md`` section 6.
+    the same total weight in expectation, the "re-weighting" baseline of ``docs/methods.md``.
 
     Args:
         loss: task loss with ``reduction="none"`` (e.g. ``torch.nn.CrossEntropyLoss(reduction="none")`` or

@@ -58,12 +58,12 @@ def test_loss_parts_and_frozen_segmentor():
     apple, disc = _setup()
     checksum = state_checksum(apple.segmentor)
     disc_before = {k: v.clone() for k, v in disc.state_dict().items()}
-    trainer = _trainer(apple, disc, _data(), gamma=0.5)
+    trainer = _trainer(apple, disc, _data(), alpha=0.7, beta=1.3, gamma=0.5)  # distinct: swapped weights fail
     trainer.run()
     out = trainer.state.output[0]  # decollated: every item holds the batch losses
     for key in ("loss", "loss_seg", "loss_adv", "loss_mag", "loss_disc", "disc_accuracy", "pred", "group"):
         assert key in out, key
-    expected = float(out["loss_seg"]) + float(out["loss_adv"]) + 0.5 * float(out["loss_mag"])
+    expected = 1.3 * float(out["loss_seg"]) + 0.7 * float(out["loss_adv"]) + 0.5 * float(out["loss_mag"])
     assert float(out["loss"]) == pytest.approx(expected, rel=1e-5)
     assert float(out["loss_mag"]) > 0  # the perturber moved away from its zero start
     assert state_checksum(apple.segmentor) == checksum

@@ -127,15 +127,66 @@ def test_fis_trainer_needs_a_per_sample_loss():
 
 
 def test_reweighting_trainer_passes_groups_to_the_loss():
+    """The trainer's loss is the group-weighted CE of the batch, recomputed by hand from its own output (it fails when
+    the groups are not passed, or passed shuffled: every weight then lands on the wrong sample)."""
+    net = _net()
+    weights = torch.tensor([1.0, 3.0])
+    trainer = GroupAwareTrainer(
+        device=torch.device("cpu"),
+        max_epochs=1,
+        train_data_loader=DataLoader(Dataset(_items()), batch_size=24),  # one batch: the output is that batch's
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        loss_function=GroupReweightedLoss(nn.CrossEntropyLoss(reduction="none"), weights.tolist()),
+        stage="train_reweighting",
+        decollate=False,
+    )
+    trainer.run()
+    out = trainer.state.output
+    ce = nn.functional.cross_entropy(out["pred"], out["label"].long(), reduction="none")
+    w = weights[out["group"]]
+    assert int(out["group"].sum()) == 8  # i % 3 == 0: 8 of 24 items are in group 1
+    assert float(out["loss"]) == pytest.approx(float((w * ce).sum() / w.sum()), rel=1e-5)
+    assert float(out["loss"]) != pytest.approx(float(ce.mean()), rel=1e-3)  # it is not the plain mean
+
+
+def test_a_group_aware_trainer_runs_compiled_on_monai_own_step():
+    """compile=True goes through MONAI's own step (its MetaTensor handling included): a trainer that copied the
+    step dropped it."""
+    from monai.data import MetaTensor
+
+    items = [{**item, "image": MetaTensor(item["image"])} for item in _items()]
+    net = _net()
+    trainer = GroupAwareTrainer(
+        device=torch.device("cpu"),
+        max_epochs=2,
+        train_data_loader=DataLoader(Dataset(items), batch_size=8),
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        loss_function=GroupReweightedLoss(nn.CrossEntropyLoss(reduction="none"), [1.0, 2.0]),
+        compile=True,
+        compile_kwargs={"backend": "eager"},  # the compile path without a C++ toolchain or minutes of inductor
+    )
+    before = copy.deepcopy(net.state_dict())
+    with pytest.warns(UserWarning, match="Will convert to PyTorch Tensor if using compile"):
+        trainer.run()
+    assert trainer.compile and any(not torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert {"loss", "group"} <= set(trainer.state.output[0])
+
+
+def test_gradient_accumulation_steps_once_per_two_batches():
     net = _net()
     trainer = GroupAwareTrainer(
         device=torch.device("cpu"),
         max_epochs=1,
-        train_data_loader=DataLoader(Dataset(_items()), batch_size=8),
+        train_data_loader=DataLoader(Dataset(_items()), batch_size=6),  # 4 batches
         network=net,
         optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
-        loss_function=GroupReweightedLoss(nn.CrossEntropyLoss(reduction="none"), [1.0, 3.0]),
-        stage="train_reweighting",
+        loss_function=GroupReweightedLoss(nn.CrossEntropyLoss(reduction="none"), [1.0, 1.0]),
+        accumulation_steps=2,
     )
+    steps = []
+    original = trainer.optimizer.step
+    trainer.optimizer.step = lambda *a, **k: (steps.append(1), original(*a, **k))[1]
     trainer.run()
-    assert torch.isfinite(torch.as_tensor(trainer.state.output[0]["loss"]))
+    assert len(steps) == 2
