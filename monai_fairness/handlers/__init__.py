@@ -4,10 +4,12 @@ from __future__ import annotations
 from .checkpoint_loader import CheckedCheckpointLoader, CheckpointError, load_checkpoint
 from .fairness_report import FairnessReportSaver
 from .group_metric import GroupMetricHandler
+from .model_selection import BestModelSelector
 from .predictions_saver import PredictionsSaver
 from .training_resume import BestModelTracker, TrainingResume
 
 __all__ = [
+    "BestModelSelector",
     "BestModelTracker",
     "CheckedCheckpointLoader",
     "CheckpointError",

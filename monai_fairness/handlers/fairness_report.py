@@ -39,6 +39,8 @@ class FairnessReportSaver:
         n_bootstrap, seed, threshold: see :func:`monai_fairness.report.build_report`.
         title: heading of the HTML report.
         prefix: key prefix for ``engine.state.metrics``.
+        selection_file: the model's selection record (``BestModelSelector``: chosen epoch and why); copied into the
+            report's ``settings["model_selection"]`` when the file exists.
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class FairnessReportSaver:
         threshold: float = 0.5,
         title: str = "Fairness report",
         prefix: str = "test_",
+        selection_file: str | None = None,
     ) -> None:
         self.predictions, self.output_dir, self.task = predictions, output_dir, task
         self.datalist, self.baseline = datalist, baseline
@@ -63,6 +66,7 @@ class FairnessReportSaver:
             title,
             prefix,
         )
+        self.selection_file = selection_file
         self.logger = logging.getLogger(__name__)
         self.report: dict[str, Any] | None = None
 
@@ -90,6 +94,9 @@ class FairnessReportSaver:
             seed=self.seed,
             threshold=self.threshold,
         )
+        if self.selection_file and os.path.isfile(self.selection_file):
+            with open(self.selection_file) as f:
+                report["settings"]["model_selection"] = json.load(f)
         write_report_json(report, os.path.join(self.output_dir, "report.json"))
         html = render_html(report, self.predictions, title=self.title)
         with open(os.path.join(self.output_dir, "report.html"), "w") as f:

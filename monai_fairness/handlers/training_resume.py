@@ -73,6 +73,25 @@ def _epoch_of(trainer_state: Mapping[str, Any]) -> int:
     return int(trainer_state["iteration"]) // max(1, int(trainer_state["epoch_length"]))
 
 
+class _EarlyStopState:
+    """The counter and best score of a MONAI ``EarlyStopHandler`` (its ignite handler exists once a trainer is set)."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    def _ignite(self) -> Any:
+        inner = getattr(self.handler, "_handler", None)
+        if inner is None:
+            raise ValueError("EarlyStopHandler expected set_trainer() before the resume state is saved or loaded.")
+        return inner
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(self._ignite().state_dict())
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._ignite().load_state_dict(state)
+
+
 class TrainingResume:
     """Every epoch, save ``save_dict`` (network, optimizer, scheduler, trainer, ...) plus the best-model trackers to
     ``save_dir/checkpoint_epoch=N.pt``; when training starts, restore the newest intact one.
@@ -84,10 +103,12 @@ class TrainingResume:
     Args:
         save_dir: folder of the ``checkpoint_epoch=N.pt`` files (created).
         save_dict: ``{name: object with state_dict/load_state_dict}``, e.g. model, optimizer, trainer, lr_scheduler.
-        best_model_savers: key-metric ``CheckpointSaver``s of the evaluator (``model.pt``); their trackers are saved.
+        handlers: the evaluator's handlers; the trackers of its key-metric ``CheckpointSaver``s (``model.pt``) and
+            every handler with a ``state_dict`` (e.g. :class:`~monai_fairness.handlers.BestModelSelector`) are saved.
         evaluator: the validation evaluator; its ``best_metric``/``best_metric_epoch`` are saved.
-        stateful: more ``{name: object}`` to save and restore (e.g. an ``EarlyStopHandler``'s ignite handler).
+        stateful: more ``{name: object}`` to save and restore (e.g. an ``EarlyStopHandler``).
         map_location: where to load tensors.
+        save: False restores but never writes (ranks > 0 under DDP).
 
     Raises:
         CheckpointError: When no checkpoint can be read although some exist (all corrupt).
@@ -97,19 +118,26 @@ class TrainingResume:
         self,
         save_dir: str,
         save_dict: Mapping[str, Any],
-        best_model_savers: Sequence[CheckpointSaver] = (),
+        handlers: Sequence[Any] | None = None,
         evaluator: Any = None,
         stateful: Mapping[str, Any] | None = None,
         map_location: Any = None,
+        save: bool = True,
     ) -> None:
         self.save_dir = save_dir
         self.objects: dict[str, Any] = dict(save_dict)
-        for i, saver in enumerate(best_model_savers):
+        savers = [h for h in handlers or () if isinstance(h, CheckpointSaver) and h._key_metric_checkpoint is not None]
+        for i, saver in enumerate(savers):
             self.objects[f"best_model_{i}"] = BestModelTracker(saver)
+        stateful_handlers = [h for h in handlers or () if hasattr(h, "state_dict") and hasattr(h, "load_state_dict")]
+        for i, handler in enumerate(stateful_handlers):  # e.g. the BestModelSelector's current choice
+            self.objects[f"validation_handler_{i}"] = handler
         if evaluator is not None:
             self.objects["evaluator_best"] = _EvaluatorBest(evaluator)
-        self.objects.update(stateful or {})
+        for name, obj in (stateful or {}).items():
+            self.objects[name] = _EarlyStopState(obj) if hasattr(obj, "set_trainer") else obj
         self.map_location = map_location
+        self.write = bool(save)
         self.logger = logging.getLogger(__name__)
         self.resumed_from: str | None = None
 
@@ -124,7 +152,8 @@ class TrainingResume:
 
     def attach(self, engine: Any) -> None:
         engine.add_event_handler(Events.STARTED, self.load)
-        engine.add_event_handler(Events.EPOCH_COMPLETED, self.save)
+        if self.write:
+            engine.add_event_handler(Events.EPOCH_COMPLETED, self.save)
 
     def load(self, engine: Any) -> None:
         candidates = self.checkpoints()

@@ -34,9 +34,10 @@ class GroupMetric(Cumulative):
     IoU (background excluded unless ``include_background``) are buffered instead of the masks.
 
     ``aggregate()`` returns a flat dict of floats: overall utility (``auc``...), per group under the group's own id
-    (``auc_g1``, ``auc_g2`` for sex coded 1/2) and the fairness entries (``worst_group_auc``, ``auc_gap``...), every
-    key prefixed with ``prefix``. Only groups present in the evaluation enter a gap; an undefined value is NaN (never
-    0), and a NaN headline is never "best" for a checkpoint saver. :attr:`result` keeps the last
+    (``auc_g1``, ``auc_g2`` for sex coded 1/2), the fairness entries (``worst_group_auc``, ``auc_gap``...) and
+    ``loss`` (:meth:`~monai_fairness.tasks.FairnessTask.loss`: mean cross-entropy of the probabilities, or mean Dice
+    loss), every key prefixed with ``prefix``. Only groups present in the evaluation enter a gap; an undefined value is
+    NaN (never 0), and a NaN headline is never "best" for a checkpoint saver. :attr:`result` keeps the last
     :class:`~monai_fairness.tasks.TaskResult` (with the reasons of undefined values).
 
     Args:
@@ -92,4 +93,6 @@ class GroupMetric(Cumulative):
         self.result = self.task.evaluate(values, buffers[-1], self.group_ids)
         for metric, reason in self.result.undefined.items():
             warnings.warn(f"GroupMetric: {self.prefix}{metric} is undefined (NaN): {reason}.", stacklevel=2)
-        return self.result.flat(self.prefix)
+        flat = self.result.flat(self.prefix)
+        flat[f"{self.prefix}loss"] = self.task.loss(values)  # what model selection breaks ties of the key metric with
+        return flat

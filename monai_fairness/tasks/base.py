@@ -94,6 +94,10 @@ class FairnessTask(ABC):
     worst_group: ClassVar[str]  # the headline's worst-group metric (higher is better)
     sample_keys: ClassVar[tuple[str, ...]]  # per-sample values, in the order GroupMetric buffers them
     variants: ClassVar[dict[str, str]]
+    summary_metrics: ClassVar[tuple[str, ...]]  # the fairness line of a report's text summary
+    distribution_plot: ClassVar[tuple[str, str]]  # (title, kind) of the report's per-sample plot
+    label_is_path: ClassVar[bool]  # a datalist label is a mask file (segmentation) rather than a class id
+    supports_fate: ClassVar[bool]  # FATE against a baseline report
 
     # ---------------------------------------------------------------- per-sample values
 
@@ -146,6 +150,11 @@ class FairnessTask(ABC):
 
     def decision_rule(self, values: Mapping[str, torch.Tensor]) -> str:
         return ""
+
+    @abstractmethod
+    def loss(self, values: Mapping[str, torch.Tensor]) -> float:
+        """The mean per-sample loss of the predictions (lower is better): it keeps changing when a ranking metric such
+        as AUC has saturated, so model selection breaks ties with it."""
 
     # ---------------------------------------------------------------- shared evaluation
 

@@ -77,6 +77,10 @@ class ClassificationTask(FairnessTask):
     gaps = ("accuracy_gap", "auc_gap", "eodds", "dpd", "eopp0", "eopp1", "eodd")
     headline = "auc"
     worst_group = "worst_group_auc"
+    summary_metrics = ("auc", "accuracy", "worst_group_auc", "auc_gap", "accuracy_gap", "eodds", "eodd", "fate")
+    distribution_plot = ("ROC curves by group", "roc")
+    label_is_path = False
+    supports_fate = True
     sample_keys = ("y_score", "y_true")
     variants = {
         "auc": "ROC AUC; binary on y_score, multi-class macro one-vs-rest",
@@ -256,6 +260,15 @@ class ClassificationTask(FairnessTask):
 
     def depends_on(self, metric: str) -> str | None:
         return "auc" if metric in _AUC_BASED else None
+
+    def loss(self, values: Mapping[str, torch.Tensor]) -> float:
+        """Mean cross-entropy of the predicted probabilities, ``-mean_i log p_i(y_i)`` (``p`` clamped at 1e-7)."""
+        y_score, y_true = values["y_score"].double(), values["y_true"].long()
+        if y_score.ndim == 1:
+            p_true = torch.where(y_true == 1, y_score, 1 - y_score)
+        else:
+            p_true = y_score.gather(1, y_true[:, None])[:, 0]
+        return float(-p_true.clamp_min(1e-7).log().mean())
 
     def decision_rule(self, values: Mapping[str, torch.Tensor]) -> str:
         return f"y_score >= {self.threshold}" if values["y_score"].ndim == 1 else "argmax over y_score_k"

@@ -32,6 +32,10 @@ class SegmentationTask(FairnessTask):
     gaps = ("dice_gap", "dice_std", "dice_skewness")
     headline = "dice"
     worst_group = "worst_group_dice"
+    summary_metrics = ("dice", "worst_group_dice", "dice_gap", "es_dice", "dice_skewness")
+    distribution_plot = ("Dice distribution by group", "dice")
+    label_is_path = True
+    supports_fate = False
     sample_keys = ("dice", "iou")
     variants = {
         "dice": "mean per-sample Dice (background excluded)",
@@ -105,6 +109,10 @@ class SegmentationTask(FairnessTask):
 
     def fairness(self, overall: Mapping[str, Any], by_group: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         return compute_segmentation_fairness(overall["dice"], by_group["dice"])
+
+    def loss(self, values: Mapping[str, torch.Tensor]) -> float:
+        """Mean Dice loss, ``1 - mean_i Dice_i``."""
+        return float(1 - values["dice"].double().mean())
 
     def decision_rule(self, values: Mapping[str, torch.Tensor]) -> str:
         return "per-sample Dice/IoU as given"
