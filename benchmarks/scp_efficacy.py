@@ -37,8 +37,8 @@ KEYS_FAIR = ("eodd", "eopp0", "eopp1", "accuracy_gap")
 
 def _row(report_dir: str) -> dict[str, Any]:
     out = {}
-    for name in ("vanilla", "model"):
-        with open(os.path.join(report_dir, name, "report.json")) as f:
+    for name, folder in (("vanilla", "erm"), ("model", "model")):  # SCP's vanilla model is the ERM stage
+        with open(os.path.join(report_dir, folder, "report.json")) as f:
             r = json.load(f)
         out[name] = {**{k: r["overall"][k] for k in KEYS_OVERALL}, **{k: r["fairness"][k] for k in KEYS_FAIR}}
         out[name]["n_by_group"] = r["n_by_group"]
@@ -82,7 +82,7 @@ def run(seeds: list[int], data_dir: str, workdir: str, fresh_cases: int, n_boots
         if fresh:
             out = os.path.join(wd, "eval_fresh")
             common = {"dataset_dir": fresh, "ckpt_dir": os.path.join(wd, "models"), "output_dir": out, "seed": seed}
-            for name in ("vanilla", "model"):
+            for name in ("erm", "model"):
                 if not os.path.exists(os.path.join(out, name, "report.json")):
                     run_bundle(
                         BUNDLE,

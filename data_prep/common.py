@@ -2,7 +2,7 @@
 """Shared pieces of the dataset converters: attribute -> group options, unknown handling, splits, datalist writing.
 
 Every converter maps raw columns to ``label``, ``group`` and the raw attributes, logs counts per group, and never
-folds an unknown value into a real group (``shared/design/data.md`` section 3). ``--unknown`` chooses what happens to
+folds an unknown value into a real group (``data_prep/README.md``). ``--unknown`` chooses what happens to
 an item whose attribute is missing or unknown: ``drop`` (default: left out of the datalist, counted and reported with
 file and row), ``separate`` (its own group), or ``error`` (stop, naming the file and row).
 """

@@ -9,8 +9,8 @@
 3. print ERM vs FairDi side by side (per-group accuracy/AUC and the gaps) and where the outputs are, including the
    comparison page ``comparison.html``;
 4. run the SCP pipeline of ``bundles/scp_skin_lesion_classification`` (``monai_fairness.pipelines.scp``) on the same
-   classifier: the ERM model of step 2 is the vanilla model (same ResNet-18 and transforms), its channels are scored
-   against skin tone, pruned and fine-tuned; print vanilla vs pruned with EOpp0/EOpp1/EOdd and FATE;
+   classifier: the ERM model of step 2 is SCP's "vanilla" model (the same train.json), its channels are scored
+   against skin tone, pruned and fine-tuned; print ERM vs pruned with EOpp0/EOpp1/EOdd and FATE;
 5. run the APPLE pipeline of ``bundles/apple_ct_segmentation`` (``monai_fairness.pipelines.apple``) on the 3D CT demo
    data: an ordinary UNet is trained and frozen as the "deployed" segmentor, a latent perturber is trained against a
    sex discriminator; print per-group Dice of the segmentor vs segmentor + APPLE, how well sex can be recovered from
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         vanilla_checkpoint=os.path.join(workdir, "models", "erm.pt"),
     )
-    print("\n=== SCP: vanilla (the ERM model above) vs pruned + fine-tuned, same test split ===")
+    print("\n=== SCP: ERM (the 'vanilla' model above) vs pruned + fine-tuned, same test split ===")
     print(format_scp(scp))
     print("\noutputs:")
     print(f"  comparison:        {os.path.join(scp_dir, 'eval', 'comparison.html')}")

@@ -13,6 +13,7 @@ from .datalist import (
     read_datalist,
     validate_datalist,
 )
+from .dicom import IDENTIFYING_KEYWORDS, age_from_dates, parse_dicom_age, read_dicom_attributes
 from .group_sampling import (
     check_group_id,
     endless,
@@ -21,7 +22,7 @@ from .group_sampling import (
     group_loaders,
     select_group,
 )
-from .dicom import IDENTIFYING_KEYWORDS, age_from_dates, parse_dicom_age, read_dicom_attributes
+from .preflight import image_header, preflight_datalist
 from .splits import split_in_two, stratified_split
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "num_groups",
     "read_datalist",
     "validate_datalist",
+    "image_header",
+    "preflight_datalist",
     "IDENTIFYING_KEYWORDS",
     "age_from_dates",
     "parse_dicom_age",

@@ -19,7 +19,7 @@ from typing import Any
 
 from monai.data import load_decathlon_datalist
 
-from monai_fairness.tasks import TASKS
+from monai_fairness.tasks import TASKS, get_task
 from monai_fairness.utils.enums import FairnessKeys
 
 __all__ = [
@@ -126,7 +126,7 @@ def validate_datalist(
                 _check_path(base_dir, item[FairnessKeys.IMAGE], name, "image")
             if FairnessKeys.LABEL in item:
                 label = item[FairnessKeys.LABEL]
-                if task == "classification":
+                if not get_task(task).label_is_path:
                     if isinstance(label, bool) or not isinstance(label, int) or label not in class_ids:
                         raise DatalistError(
                             f"datalist item {name}: field 'label' expected an int in {class_ids} (keys of 'labels') "
@@ -209,7 +209,7 @@ def load_fairness_datalist(
     if not data[split]:
         return []
     items = load_decathlon_datalist(
-        path, is_segmentation=data["task"] == "segmentation", data_list_key=split, base_dir=base_dir
+        path, is_segmentation=get_task(data["task"]).label_is_path, data_list_key=split, base_dir=base_dir
     )
     without_id = 0
     for raw, item in zip(data[split], items, strict=True):

@@ -3,7 +3,7 @@
 
 Only two derived values ever leave this module: ``sex`` (``"M"``, ``"F"``, ``"O"`` or ``None``) and ``age`` in years
 (float or ``None``). PatientName, PatientID and every date are read only to compute the age and are never returned,
-logged or put into an error message (``shared/design/data.md`` section 4).
+logged or put into an error message (``docs/data_contract.md``, patient identifiers).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 __all__ = ["parse_dicom_age", "age_from_dates", "read_dicom_attributes", "first_dicom_file", "IDENTIFYING_KEYWORDS"]
 
-# DICOM keywords that identify a patient or a visit; never copied into outputs (data.md section 4).
+# DICOM keywords that identify a patient or a visit; never copied into outputs (``docs/data_contract.md``).
 IDENTIFYING_KEYWORDS = (
     "PatientName",
     "PatientID",

@@ -38,20 +38,38 @@ def _groups(items: Sequence[Mapping[str, Any]], stage: str) -> list[int]:
 
 
 def group_frequency_weights(
-    items: Sequence[Mapping[str, Any]], num_groups: int | None = None, stage: str = "train_reweighting"
+    items: Sequence[Mapping[str, Any]],
+    groups: int | Sequence[int] | None = None,
+    stage: str = "train_reweighting",
 ) -> list[float]:
-    """Per-group loss weights ``w_k = N / (K * n_k)`` (1 for every group when groups are balanced).
+    """Per-group loss weights ``w_k = N / (K * n_k)`` (1 for every group when groups are balanced), as a list indexed
+    by group id (so that ``weights[group]`` works for ids such as sex coded 1/2; ids that are not groups get 0).
+
+    Args:
+        items: the training items (each with ``group``).
+        groups: the declared group ids (the datalist's ``groups`` keys), or their count ``K`` for ids ``0..K-1``;
+            None: the ids present in ``items``.
+        stage: named in the error messages.
 
     Raises:
-        DatalistError: When an item has no group or a group in ``range(num_groups)`` has no item.
+        DatalistError: When an item has no group or a declared group has no item.
     """
-    groups = _groups(items, stage)
-    k = num_groups if num_groups is not None else max(groups) + 1
-    counts = Counter(groups)
-    empty = [g for g in range(k) if counts[g] == 0]
+    present = _groups(items, stage)
+    declared = (
+        sorted(set(present))
+        if groups is None
+        else (list(range(groups)) if isinstance(groups, int) else sorted(int(g) for g in groups))
+    )
+    counts = Counter(present)
+    empty = [g for g in declared if counts[g] == 0]
     if empty:
-        raise DatalistError(f"stage '{stage}' expected training items in every group 0..{k - 1} but groups {empty} have none.")
-    return [len(groups) / (k * counts[g]) for g in range(k)]
+        raise DatalistError(
+            f"stage '{stage}' expected training items in every group {declared} but groups {empty} have none."
+        )
+    weights = [0.0] * (max(declared) + 1)
+    for g in declared:
+        weights[g] = len(present) / (len(declared) * counts[g])
+    return weights
 
 
 def group_balanced_sample_weights(
@@ -109,16 +127,21 @@ def select_group(items: Sequence[Mapping[str, Any]], group_id: int, stage: str =
     return selected
 
 
-def check_group_id(group_id: Any, num_groups: int, stage: str = "train_teacher") -> int:
-    """``group_id`` as an int in ``[0, num_groups)``; the error says how to pass it.
+def check_group_id(group_id: Any, groups: int | Sequence[int], stage: str = "train_teacher") -> int:
+    """``group_id`` as an int among the declared groups (their ids, or a count ``K`` for ids ``0..K-1``); the error
+    says how to pass it.
 
     Raises:
-        ValueError: When it is missing or out of range.
+        ValueError: When it is missing or not a declared group.
     """
-    if isinstance(group_id, bool) or not isinstance(group_id, (int, str)) or not str(group_id).isdigit():
+    declared = list(range(groups)) if isinstance(groups, int) else sorted(int(g) for g in groups)
+    if isinstance(group_id, bool) or not isinstance(group_id, (int, str)) or not str(group_id).lstrip("-").isdigit():
         raise ValueError(
-            f"stage '{stage}' expected group_id an int in [0, {num_groups - 1}] (pass --group_id k) but got {group_id!r}."
+            f"stage '{stage}' expected group_id one of the declared groups {declared} (pass --group_id k) but got "
+            f"{group_id!r}."
         )
-    if not 0 <= int(group_id) < num_groups:
-        raise ValueError(f"stage '{stage}' expected group_id in [0, {num_groups - 1}] but got {group_id!r}.")
+    if int(group_id) not in declared:
+        raise ValueError(
+            f"stage '{stage}' expected group_id one of the declared groups {declared} but got {group_id!r}."
+        )
     return int(group_id)

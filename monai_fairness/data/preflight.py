@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from monai_fairness.data.datalist import DatalistError, read_datalist, validate_datalist
+from monai_fairness.tasks import get_task
 from monai_fairness.utils.enums import FairnessKeys
 
 __all__ = ["preflight_datalist", "image_header"]
@@ -117,17 +118,18 @@ def preflight_datalist(
 
     Checks: the datalist contract (fields, ids, files exist); every image decodes (PNG/JPEG/NIfTI from headers);
     its channel count equals ``image_channels``; ``label`` is present (``require_label``: training and evaluation
-    need it, inference does not) and, for classification, the datalist's ``labels`` fit ``num_classes``; for
-    segmentation the mask decodes and has the image's spatial shape and affine.
+    need it, inference does not) and, for class-id labels, the datalist's ``labels`` fit ``num_classes``; for mask
+    labels (segmentation) the mask decodes and has the image's spatial shape and affine.
 
     Args:
         path: the datalist JSON.
         splits: the splits the run reads.
         image_channels: channels the bundle's network expects (3 for RGB); None skips the check.
-        num_classes: the bundle's ``num_classes``; None skips the check.
+        num_classes: the bundle's ``num_classes`` (checked for class-id labels only); None skips the check.
         require_label: every item needs ``label``.
         require_group: every item needs ``group`` (fairness stages).
-        enabled: False skips every check (the bundles' ``preflight`` switch: ``--preflight False``).
+        enabled: False skips every check (the bundles' ``preflight`` switch: ``--preflight False``). A datalist file
+            that does not exist is not checked either (MONAI Label passes the items directly; export reads no data).
 
     Returns:
         The number of items checked.
@@ -135,15 +137,15 @@ def preflight_datalist(
     Raises:
         DatalistError: listing up to 25 problems (item, field, expected, actual) and how many there are in all.
     """
-    if not enabled:
+    if not enabled or not os.path.isfile(path):  # no datalist: MONAI Label passes items, export reads none
         return 0
     data = read_datalist(path)
     base = os.path.dirname(os.path.abspath(path))
     splits = [s for s in splits if s in data]
     validate_datalist(data, base, splits=splits, require_group=require_group)
-    task = data["task"]
+    task = get_task(data["task"])
     problems: list[str] = []
-    if num_classes is not None and task == "classification":
+    if num_classes is not None and not task.label_is_path:
         declared = sorted(int(k) for k in data["labels"])
         if declared[-1] >= int(num_classes) or len(declared) != int(num_classes):
             problems.append(
@@ -169,7 +171,7 @@ def preflight_datalist(
                     f"{image['channels']} (mode {image['mode']}); convert it (e.g. to RGB) or change the bundle's "
                     "input channels"
                 )
-            if task == "segmentation" and isinstance(item.get(FairnessKeys.LABEL), str):
+            if task.label_is_path and isinstance(item.get(FairnessKeys.LABEL), str):
                 mask_path = os.path.join(base, item[FairnessKeys.LABEL])
                 try:
                     mask = image_header(mask_path)

@@ -1,5 +1,5 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Planted-bias demo data, generated deterministically from a seed (``shared/design/data.md`` section 2).
+"""Planted-bias demo data, generated deterministically from a seed (``docs/data_contract.md``).
 
 No public fairness dataset can be downloaded on our machines, so the demo and every efficacy check use data whose
 group effect is planted and therefore known. Two sets:
@@ -51,7 +51,7 @@ MARKER_RGB = np.array([0.50, 0.15, 0.60])
 
 
 def item_id(relative_path: str) -> str:
-    """Non-identifying item id: the first 12 hex digits of the SHA-1 of the relative image path (data.md)."""
+    """Non-identifying item id: the first 12 hex digits of the SHA-1 of the relative image path (``docs/data_contract.md``)."""
     return hashlib.sha1(relative_path.encode()).hexdigest()[:12]
 
 

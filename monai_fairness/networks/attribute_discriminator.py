@@ -14,7 +14,7 @@ class AttributeDiscriminator(nn.Module):
     """Global average pool over the latent's spatial (or token) axes, then an MLP to ``num_groups`` logits.
 
     APPLE (Xu et al., arXiv 2403.05114): D_p is trained to recover the attribute from ``f_p``; the perturber is
-    trained so that it cannot. Our default head (``shared/design/methods.md`` section 4): one hidden layer of 256,
+    trained so that it cannot. Our default head (``docs/methods.md``): one hidden layer of 256,
     after a non-affine ``BatchNorm1d`` that standardises the pooled channels (latents are not normalised: without it
     a few large channels dominate and, on the demo data, D_p stayed at chance while a standardised linear probe
     recovered sex from the same pooled latent with 0.87 balanced accuracy).

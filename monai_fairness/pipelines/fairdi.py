@@ -5,7 +5,7 @@
         --dataset_dir data/demo/derm --workdir runs/fairdi_cls
 
 1. ``train_backbone``: FIS backbone -> ``models/backbone.pt``;
-2. ``train_teacher`` once per group k (``--group_id k``) -> ``models/teacher_g{k}.pt``;
+2. ``train_teacher`` once per group id k of the datalist (``--group_id k``) -> ``models/teacher_g{k}.pt``;
 3. ``train_student`` -> ``models/model.pt`` (the deployable model);
 4. baselines (``--baselines erm resampling reweighting``; default ``erm``) -> ``models/<name>.pt``;
 5. ``evaluate`` for every model -> ``eval/<name>/predictions.csv``, ``report.json``, ``report.html``;
@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from monai_fairness.data.datalist import num_groups as count_groups
+from monai_fairness.data.datalist import group_ids
 from monai_fairness.pipelines.bundle_runner import (
     parse_sets,
     pipeline_parser,
@@ -64,13 +64,13 @@ def run_fairdi(
     if unknown:
         raise ValueError(f"baselines expected names from {sorted(BASELINES)} but got {unknown}.")
     bundle, ckpt_dir, out_dir, common = workdir_layout(bundle, dataset_dir, workdir, seed, overrides)
-    k = count_groups(os.path.join(dataset_dir, datalist_name))
+    groups = group_ids(os.path.join(dataset_dir, datalist_name)) or []
     stages: list[tuple[str, list[str], dict[str, object]]] = [("backbone", ["train.json", "train_backbone.json"], {})]
-    stages += [(f"teacher_g{g}", ["train.json", "train_teacher.json"], {"group_id": g}) for g in range(k)]
+    stages += [(f"teacher_g{g}", ["train.json", "train_teacher.json"], {"group_id": g}) for g in groups]
     stages += [("student", ["train.json", "train_student.json"], {})]
     stages += [(b, BASELINES[b], {}) for b in baselines]
     timings = run_stages(bundle, stages, common, ckpt_dir, force)
-    models = list(baselines) + ["backbone"] + [f"teacher_g{g}" for g in range(k)] + ["model"]
+    models = list(baselines) + ["backbone"] + [f"teacher_g{g}" for g in groups] + ["model"]
     for name in models:
         report = os.path.join(out_dir, name, "report.json")
         if os.path.exists(report) and not force:

@@ -4,11 +4,11 @@
     python -m monai_fairness.pipelines.scp --bundle bundles/scp_skin_lesion_classification \
         --dataset_dir data/demo/derm --workdir runs/scp_cls
 
-1. ``train``: the vanilla classifier -> ``models/vanilla.pt`` (or ``--vanilla_checkpoint`` copies a trained one with
-   the same ``network_def``);
-2. ``score``: per-channel SNNL scores of the vanilla model -> ``eval/scores/channel_scores.csv`` and ``.png``;
+1. ``erm``: the ERM classifier, SCP's "vanilla" model (the bundle's ``train.json``, the same recipe as the ERM
+   bundle) -> ``models/erm.pt`` (or ``--vanilla_checkpoint`` copies a trained one with the same ``network_def``);
+2. ``score``: per-channel SNNL scores of the ERM model -> ``eval/scores/channel_scores.csv`` and ``.png``;
 3. ``prune_finetune``: iterative prune -> fine-tune -> ``models/model.pt`` + ``models/pruning_plan.json``;
-4. ``evaluate`` the vanilla and the pruned model on the test split (the pruned one with FATE against the vanilla);
+4. ``evaluate`` the ERM and the pruned model on the test split (the pruned one with FATE against the ERM model);
 5. the side-by-side comparison -> ``eval/comparison.json`` and ``eval/comparison.html``, printed as a table.
 
 Each command is printed before it runs; finished stages are skipped on a rerun (``--force`` redoes them).
@@ -46,7 +46,7 @@ def run_scp(
     force: bool = False,
     vanilla_checkpoint: str | None = None,
 ) -> dict:
-    """Run every stage (skipping finished ones) and return the vanilla-vs-pruned comparison.
+    """Run every stage (skipping finished ones) and return the ERM-vs-pruned comparison.
 
     Raises:
         FileNotFoundError: When ``vanilla_checkpoint`` does not exist.
@@ -57,22 +57,22 @@ def run_scp(
     if vanilla_checkpoint is not None:
         if not os.path.isfile(vanilla_checkpoint):
             raise FileNotFoundError(f"vanilla_checkpoint {vanilla_checkpoint!r} does not exist.")
-        shutil.copyfile(vanilla_checkpoint, os.path.join(ckpt_dir, "vanilla.pt"))
-        print(f"\n[vanilla] using {vanilla_checkpoint}", flush=True)
+        shutil.copyfile(vanilla_checkpoint, os.path.join(ckpt_dir, "erm.pt"))
+        print(f"\n[erm] using {vanilla_checkpoint}", flush=True)
     else:
-        stages.append(("vanilla", ["train.json"], {}))
+        stages.append(("erm", ["train.json"], {}))
     stages.append(("score", ["train.json", "score.json"], {}))
     stages.append(("prune_finetune", ["train.json", "score.json", "prune_finetune.json"], {}))
     timings = run_stages(bundle, stages, common, ckpt_dir, force)
-    for name in ("vanilla", "model"):
+    for name in ("erm", "model"):
         if os.path.exists(os.path.join(out_dir, name, "report.json")) and not force:
             continue
         timings[f"evaluate_{name}"] = run_bundle(
             bundle, ["train.json", "evaluate.json"], {**common, "eval_model": name, "n_bootstrap": n_bootstrap}
         )
-    reports = {"vanilla": os.path.join(out_dir, "vanilla", "report.json")}
+    reports = {"erm": os.path.join(out_dir, "erm", "report.json")}
     reports["scp_pruned"] = os.path.join(out_dir, "model", "report.json")
-    comparison = compare_reports(reports, reference="vanilla")
+    comparison = compare_reports(reports, reference="erm")
     with open(reports["scp_pruned"]) as f:
         pruned = json.load(f)
     with open(os.path.join(out_dir, "scp", "scp_history.json")) as f:
@@ -82,13 +82,13 @@ def run_scp(
         "eodd": {n: comparison["models"][n]["gaps"].get("eodd") for n in reports},
         "selected_iteration": history["selected_iteration"],
         "stop_reason": history["stop_reason"],
-        "params": {"vanilla": history["params_masked"], "pruned": history["params_pruned"]},
+        "params": {"erm": history["params_masked"], "pruned": history["params_pruned"]},
     }
     comparison["timings_s"] = {n: round(t, 1) for n, t in timings.items()}
     with open(os.path.join(out_dir, "comparison.json"), "w") as f:
         json.dump(comparison, f, indent=1)
     with open(os.path.join(out_dir, "comparison.html"), "w") as f:
-        f.write(render_comparison_html(comparison, title=f"SCP: vanilla vs pruned, {os.path.basename(bundle)}"))
+        f.write(render_comparison_html(comparison, title=f"SCP: ERM (vanilla) vs pruned, {os.path.basename(bundle)}"))
     return comparison
 
 
@@ -98,12 +98,12 @@ def format_scp(comparison: dict) -> str:
     eodd = s["eodd"]
     lines = [format_comparison(comparison)]
     lines.append(
-        f"SCP: EOdd vanilla {format_value(eodd['vanilla'])} -> pruned {format_value(eodd['scp_pruned'])}; "
+        f"SCP: EOdd ERM (vanilla) {format_value(eodd['erm'])} -> pruned {format_value(eodd['scp_pruned'])}; "
         f"FATE {format_value(s['fate'], '+.4f')} "
         f"(> 0: the relative fairness gain outweighs the relative macro-F1 change)"
     )
     lines.append(
-        f"     kept iteration {s['selected_iteration']} ({s['stop_reason']}); parameters {s['params']['vanilla']} -> "
+        f"     kept iteration {s['selected_iteration']} ({s['stop_reason']}); parameters {s['params']['erm']} -> "
         f"{s['params']['pruned']}"
     )
     return "\n".join(lines)
@@ -111,7 +111,7 @@ def format_scp(comparison: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = pipeline_parser(__doc__, "SCP")
-    p.add_argument("--vanilla_checkpoint", default=None, help="a trained vanilla state_dict instead of training one")
+    p.add_argument("--vanilla_checkpoint", default=None, help="a trained ERM state_dict instead of training one")
     args = p.parse_args(argv)
     start = time.time()
     comparison = run_scp(
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         args.force,
         args.vanilla_checkpoint,
     )
-    print_pipeline_result("SCP: vanilla vs pruned on the test split", format_scp(comparison), args.workdir, start)
+    print_pipeline_result("SCP: ERM (vanilla) vs pruned on the test split", format_scp(comparison), args.workdir, start)
     return 0
 
 

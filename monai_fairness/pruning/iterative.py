@@ -1,7 +1,7 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 """Iterative SCP: score -> prune (mask) -> fine-tune -> validate, until a stop rule fires; then export the best.
 
-SCP repeats steps 2-4 "until the stopping criteria are met" without saying which (``shared/design/methods.md`` §3).
+SCP repeats steps 2-4 "until the stopping criteria are met" without saying which (``docs/methods.md``, SCP).
 Our rule (§4): the first of a maximum number of iterations, validation FATE not improving, or validation accuracy
 more than ``max_accuracy_drop`` (absolute) below the vanilla model's. The model kept is the iteration with the best
 validation FATE among those within the accuracy bound (never selected on test). Every iteration is checkpointed, so an

@@ -27,7 +27,7 @@ def default_target_layer(network: nn.Module) -> str:
 
     SCP prunes the last convolutional layer. In a residual network that convolution's output is added to the identity
     shortcut, so silencing its filters does not silence the channel (the residual caveat of
-    ``shared/design/methods.md`` §3); the default is then the post-addition output of the stage holding the last
+    ``docs/methods.md``, SCP); the default is then the post-addition output of the stage holding the last
     block (``layer4`` in MONAI's ResNets), whose channels are the residual stream itself.
     """
     convs = conv_layer_names(network)

@@ -4,7 +4,7 @@
 SCP (Kong et al., "Achieving Fairness Through Channel Pruning for Dermatological Disease Diagnosis", MICCAI 2024,
 arXiv 2405.08681) scores each channel of a layer by the SNNL of its flattened activation maps with respect to the
 sensitive group: a *low* score means samples of the same group are each other's nearest neighbours in that channel,
-i.e. the channel encodes the attribute, and the lowest-scoring channels are pruned (``shared/design/methods.md`` §3).
+i.e. the channel encodes the attribute, and the lowest-scoring channels are pruned (``docs/methods.md``, SCP).
 
 Two variants:
 

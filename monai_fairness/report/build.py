@@ -182,7 +182,7 @@ def build_report(
             "predictions": os.path.basename(predictions),
         },
     }
-    if baseline is not None and task == "classification":
+    if baseline is not None and task_obj.supports_fate:
         _fate(report, _load_baseline(baseline, task), fate_acc, fate_fc)
     _warn(report, small, min_ci_group_size, predictions)
     return _json_ready(report)

@@ -21,14 +21,9 @@ from typing import Any
 import numpy as np
 
 from monai_fairness.report.render import _png, _table, format_value
+from monai_fairness.tasks import get_task
 
 __all__ = ["compare_reports", "format_comparison", "render_comparison_html", "main"]
-
-_GAPS = {
-    "classification": ("accuracy_gap", "auc_gap", "eodds", "dpd", "eopp0", "eopp1", "eodd"),
-    "segmentation": ("dice_gap", "dice_std", "dice_skewness"),
-}
-_HEADLINE_UTILITY = {"classification": "auc", "segmentation": "dice"}
 
 
 def _load(report: str | Mapping[str, Any]) -> dict[str, Any]:
@@ -63,7 +58,7 @@ def compare_reports(reports: Mapping[str, str | Mapping[str, Any]], reference: s
                 f"report '{name}' expected task {task!r} and groups {groups!r} but got {rep['task']!r} and "
                 f"{rep['groups']!r}."
             )
-    gap_keys = [k for k in _GAPS[task] if k in first["fairness"]]
+    gap_keys = [k for k in get_task(task).gaps if k in first["fairness"]]
     models = {
         name: {
             "n_by_group": rep["n_by_group"],

@@ -15,12 +15,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["format_text_summary", "format_value", "render_html", "roc_curve_points"]
+from monai_fairness.tasks import get_task
 
-_HEADLINE = {
-    "classification": ("auc", "accuracy", "worst_group_auc", "auc_gap", "accuracy_gap", "eodds", "eodd", "fate"),
-    "segmentation": ("dice", "worst_group_dice", "dice_gap", "es_dice", "dice_skewness"),
-}
+__all__ = ["format_text_summary", "format_value", "render_html", "roc_curve_points"]
 
 
 def format_value(value: Any, spec: str = ".4f") -> str:
@@ -52,7 +49,8 @@ def format_text_summary(report: Mapping[str, Any]) -> str:
             + str(report["n_by_group"][gid]).rjust(6)
             + "".join(format_value(report["by_group"][gid][m]).rjust(11) for m in utility)
         )
-    fair = [f"{k} {format_value(report['fairness'][k])}" for k in _HEADLINE[report["task"]] if k in report["fairness"]]
+    headline = get_task(report["task"]).summary_metrics
+    fair = [f"{k} {format_value(report['fairness'][k])}" for k in headline if k in report["fairness"]]
     lines.append("fairness: " + ", ".join(fair))
     if report.get("absent"):
         lines.append("absent (declared, no samples): " + ", ".join(report["absent"]))
@@ -174,11 +172,8 @@ def render_html(report: Mapping[str, Any], predictions: str | None = None, title
     utility = list(report["overall"])
     images = [("Per-group metrics", _bars(report))]
     if predictions is not None:
-        df = pd.read_csv(predictions)
-        if report["task"] == "classification":
-            images.append(("ROC curves by group", _roc(report, df)))
-        else:
-            images.append(("Dice distribution by group", _dice_distribution(report, df)))
+        title_, plot = get_task(report["task"]).distribution_plot
+        images.append((title_, {"roc": _roc, "dice": _dice_distribution}[plot](report, pd.read_csv(predictions))))
     overall_rows = [[m, format_value(report["overall"][m]), _ci(report, m), variants.get(m, "")] for m in utility]
     group_rows = [
         [f"{g} ({n})", str(report["n_by_group"][g])] + [format_value(report["by_group"][g][m]) for m in utility]

@@ -31,7 +31,7 @@ class UnknownPolicy(StrEnum):
 
 
 class ESVariant(StrEnum):
-    """Equity-scaled metric variants (``shared/design/methods.md`` section 5).
+    """Equity-scaled metric variants (``docs/metrics.md``).
 
     - ``SUM_ABS``: ``M / (1 + alpha * sum_g |M - M_g|)`` (Harvard-GF/FairVision/FairSeg).
     - ``STD``: ``M / (1 + std_g(M_g))``, population std (FairMedFM).

@@ -55,16 +55,16 @@ def test_train_evaluate_inference_cli(tiny_ct, tmp_path, kind):
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], {**common, "n_bootstrap": 200})
     with open(tiny_ct[kind]) as f:
         test_items = json.load(f)["test"]
-    df = pd.read_csv(tmp_path / "eval" / "predictions.csv")
+    df = pd.read_csv(tmp_path / "eval" / "model" / "predictions.csv")
     assert list(df.columns) == ["id", "group", "dice", "iou"]
     assert sorted(df["id"]) == sorted(i["id"] for i in test_items)
     assert df["dice"].between(0, 1).all() and (df["iou"] <= df["dice"] + 1e-6).all()
-    with open(tmp_path / "eval" / "report.json") as f:
+    with open(tmp_path / "eval" / "model" / "report.json") as f:
         report = json.load(f)
     assert report["task"] == "segmentation" and report["groups"] == {"0": "M", "1": "F"}
     assert report["overall"]["dice"] == pytest.approx(df["dice"].mean())
     assert {"dice_gap", "es_dice", "dice_skewness"} <= set(report["fairness"])
-    assert (tmp_path / "eval" / "report.html").exists()
+    assert (tmp_path / "eval" / "model" / "report.html").exists()
 
     infer = {k: common[k] for k in ("dataset_dir", "datalist", "ckpt_dir", "output_dir", "roi_size")}
     run_bundle(BUNDLE, ["inference.json"], infer)

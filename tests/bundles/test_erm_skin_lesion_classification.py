@@ -29,16 +29,18 @@ def _common(tiny_derm: str, tmp_path) -> dict:
     }
 
 
-def _assert_mlflow_run(db, expected: set | None = None) -> None:
+def _assert_mlflow_run(db, expected: set) -> None:
+    """Every name in ``expected`` is a metric of some MLflow run logged to ``db``."""
     import mlflow
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{db}")
     runs = [r for e in client.search_experiments() for r in client.search_runs([e.experiment_id])]
     assert runs, "no MLflow run was logged"
     metrics = set().union(*(r.data.metrics for r in runs))
-    assert {"train_loss", "val_auc", "val_accuracy", "val_auc_g0", "val_auc_g1", "val_worst_group_auc"} <= metrics, (
-        metrics
-    )
+    assert expected <= metrics, sorted(expected - metrics)
+
+
+TRAIN_METRICS = {"train_loss", "val_auc", "val_accuracy", "val_auc_g0", "val_auc_g1", "val_worst_group_auc"}
 
 
 def test_train_properties(tiny_derm, tmp_path):
@@ -70,30 +72,30 @@ def test_train_evaluate_inference_cli(tiny_derm, tmp_path):
     run_bundle(BUNDLE, ["train.json"], {**common, "max_epochs": 1, "tracking": "mlflow"})
     state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     assert isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
-    assert (tmp_path / "models" / "checkpoint_epoch=1.pt").exists()
-    _assert_mlflow_run(tmp_path / "eval" / "mlruns.db")
+    assert (tmp_path / "models" / "resume_erm" / "checkpoint_epoch=1.pt").exists()
+    _assert_mlflow_run(tmp_path / "eval" / "mlruns.db", TRAIN_METRICS)
 
     # an interrupted (here: shorter) run resumes from its last checkpoint instead of starting over
     proc = run_bundle(BUNDLE, ["train.json"], {**common, "max_epochs": 2})
     log = proc.stdout + proc.stderr
-    assert "Restored all variables from" in log and "checkpoint_epoch=1.pt" in log
+    assert "resumed from" in log and "checkpoint_epoch=1.pt (epoch 1)" in log
     assert "Epoch[2] Complete" in log and "Epoch[1] Complete" not in log
-    assert (tmp_path / "models" / "checkpoint_epoch=2.pt").exists()
+    assert os.listdir(tmp_path / "models" / "resume_erm") == ["checkpoint_epoch=2.pt"]  # epoch 1 superseded
 
     run_bundle(BUNDLE, ["train.json", "evaluate.json"], {**common, "tracking": "mlflow", "n_bootstrap": 200})
     with open(tiny_derm) as f:
         test_items = json.load(f)["test"]
-    df = pd.read_csv(tmp_path / "eval" / "predictions.csv")
+    df = pd.read_csv(tmp_path / "eval" / "model" / "predictions.csv")
     assert list(df.columns) == ["id", "group", "y_true", "y_score"]
     assert sorted(df["id"]) == sorted(i["id"] for i in test_items)
     by_id = {i["id"]: i for i in test_items}
     assert all(by_id[r.id]["group"] == r.group and by_id[r.id]["label"] == r.y_true for r in df.itertuples())
     assert df["y_score"].between(0, 1).all()
-    with open(tmp_path / "eval" / "report.json") as f:
+    with open(tmp_path / "eval" / "model" / "report.json") as f:
         report = json.load(f)
     assert report["groups"] == {"0": "light", "1": "dark"} and report["n_by_group"]["1"] == int((df.group == 1).sum())
     assert {"worst_group_auc", "accuracy_gap", "eodds", "eodd"} <= set(report["fairness"]) and report["ci"]
-    assert (tmp_path / "eval" / "report.html").stat().st_size > 10_000
+    assert (tmp_path / "eval" / "model" / "report.html").stat().st_size > 10_000
     _assert_mlflow_run(tmp_path / "eval" / "mlruns.db", {"test_eodds", "test_accuracy_gap", "test_auc_g1"})
 
     run_bundle(

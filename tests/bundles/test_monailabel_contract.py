@@ -1,5 +1,5 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Replay what MONAI Label 0.8.5 reads from our bundles (shared/design/bundles.md section 9), without monailabel.
+"""Replay what MONAI Label 0.8.5 reads from our bundles (``integrations/monailabel``), without monailabel.
 
 Infer side (BundleInferTask): configs/inference.json and models/model.pt + network_def; first input/output keys of the
 metadata; labels from channel_def minus background; dimension from len(spatial_shape); task type from the folder name;

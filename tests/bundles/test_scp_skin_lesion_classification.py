@@ -1,7 +1,7 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""SCP classification bundle: the whole pipeline through the CLI (vanilla, scores, prune/fine-tune, evaluation with
-FATE), the pruned model from network_def + plan in fresh processes (inference without groups, TorchScript export,
-verify_net_in_out), masked == pruned predictions, and bad-input errors."""
+"""SCP classification bundle: the whole pipeline through the CLI (ERM "vanilla" model, scores, prune/fine-tune,
+evaluation with FATE), the pruned model from network_def + plan in fresh processes (inference without groups,
+TorchScript export, verify_net_in_out), masked == pruned predictions, and bad-input errors."""
 
 from __future__ import annotations
 
@@ -56,13 +56,12 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
     report = json.loads((ev / "model" / "report.json").read_text())
     for key in ("eopp0", "eopp1", "eodd", "fate"):
         assert key in report["fairness"], key
-    assert "fate" not in json.loads((ev / "vanilla" / "report.json").read_text())["fairness"]
+    assert "fate" not in json.loads((ev / "erm" / "report.json").read_text())["fairness"]
     comparison = json.loads((ev / "comparison.json").read_text())
     assert (
-        set(comparison["models"]) == {"vanilla", "scp_pruned"}
-        and comparison["scp"]["fate"] == report["fairness"]["fate"]
+        set(comparison["models"]) == {"erm", "scp_pruned"} and comparison["scp"]["fate"] == report["fairness"]["fate"]
     )
-    assert "=== SCP: vanilla vs pruned" in proc.stdout and "FATE" in proc.stdout
+    assert "=== SCP: ERM (vanilla) vs pruned" in proc.stdout and "FATE" in proc.stdout
 
     # a rerun skips every finished stage
     rerun = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
@@ -111,17 +110,17 @@ def test_scoring_a_datalist_without_groups_names_the_stage(tiny_derm, tmp_path):
     parser.read_config(os.path.join(CONFIGS, "train.json"))
     parser.update(TINY)
     os.makedirs(tmp_path / "models")
-    torch.save(parser.get_parsed_content("network_def").state_dict(), tmp_path / "models" / "vanilla.pt")
+    torch.save(parser.get_parsed_content("network_def").state_dict(), tmp_path / "models" / "erm.pt")
     with pytest.raises(AssertionError, match="stage 'score'"):
         run_bundle(BUNDLE, ["train.json", "score.json"], {**_common(tiny_derm, tmp_path), "dataset_dir": no_group})
-    # plain vanilla training (what MONAI Label runs) needs no group
+    # plain ERM ("vanilla") training (what MONAI Label runs) needs no group
     run_bundle(BUNDLE, ["train.json"], {**_common(tiny_derm, tmp_path), "dataset_dir": no_group, "max_epochs": 1})
-    assert (tmp_path / "models" / "vanilla.pt").exists()
+    assert (tmp_path / "models" / "erm.pt").exists()
 
 
 @pytest.mark.slow
-def test_vanilla_training_two_ranks_gloo(tiny_derm, tmp_path):
+def test_erm_training_two_ranks_gloo(tiny_derm, tmp_path):
     proc = torchrun_bundle(
         BUNDLE, ["train.json", "multi_gpu_train.json"], {**_common(tiny_derm, tmp_path), "max_epochs": 1}
     )
-    assert (tmp_path / "models" / "vanilla.pt").exists(), proc.stdout[-2000:]
+    assert (tmp_path / "models" / "erm.pt").exists(), proc.stdout[-2000:]

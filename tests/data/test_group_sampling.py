@@ -19,7 +19,9 @@ def test_frequency_weights_by_hand():
     # N / (K n_k): 8 / (2 * 6), 8 / (2 * 2)
     assert group_frequency_weights(ITEMS) == pytest.approx([8 / 12, 2.0])
     with pytest.raises(DatalistError, match="groups \\[2\\] have none"):
-        group_frequency_weights(ITEMS, num_groups=3)
+        group_frequency_weights(ITEMS, 3)
+    sex_1_2 = [{**item, "group": item["group"] + 1} for item in ITEMS]  # ids are labels: weights[id] is the weight
+    assert group_frequency_weights(sex_1_2, [1, 2]) == pytest.approx([0.0, 8 / 12, 2.0])
 
 
 def test_balanced_weights_draw_groups_equally():
@@ -38,5 +40,8 @@ def test_select_group_and_errors_name_the_stage():
     assert check_group_id("1", 2) == 1
     with pytest.raises(ValueError, match="pass --group_id k.*None"):
         check_group_id(None, 2)
-    with pytest.raises(ValueError, match="group_id in \\[0, 1\\] but got 3"):
+    with pytest.raises(ValueError, match="group_id one of the declared groups \\[0, 1\\] but got 3"):
         check_group_id(3, 2)
+    assert check_group_id("2", [1, 2]) == 2
+    with pytest.raises(ValueError, match="declared groups \\[1, 2\\] but got 0"):
+        check_group_id(0, [1, 2])

@@ -101,6 +101,6 @@ def test_erm_gap_grows_with_bias_strength(tmp_path):
         }
         run_bundle(bundle, ["train.json"], {**common, "max_epochs": 6})
         run_bundle(bundle, ["train.json", "evaluate.json"], common)
-        with open(data / "eval" / "report.json") as f:
+        with open(data / "eval" / "model" / "report.json") as f:
             gaps[bias] = json.load(f)["fairness"]["accuracy_gap"]
     assert gaps[1.0] > gaps[0.0] + 0.1, gaps

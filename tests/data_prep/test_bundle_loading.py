@@ -74,7 +74,7 @@ def test_fairseg_datalist_trains_through_the_segmentation_bundle_in_2d(tmp_path)
     batch = next(iter(wf.parser.get_parsed_content("train#dataloader")))
     assert tuple(batch["image"].shape) == (4, 1, 16, 16) and int(batch["label"].max()) == 2
     wf.run()
-    assert (tmp_path / "models" / "checkpoint_epoch=1.pt").exists()
+    assert (tmp_path / "models" / "resume_erm" / "checkpoint_epoch=1.pt").exists()
 
 
 def test_chest_xray_datalist_batches_through_the_classification_bundle_as_grayscale(tmp_path):
@@ -97,7 +97,7 @@ def test_chest_xray_datalist_batches_through_the_classification_bundle_as_graysc
         tmp_path,
         image_size=[8, 8],
         batch_size=4,
-        **{"network_def#n_input_channels": 1, "train#deterministic_transforms#2#channel_dim": None},
+        **{"image_channels": 1, "train#deterministic_transforms#2#channel_dim": None},
     )
     batch = next(iter(wf.parser.get_parsed_content("train#dataloader")))
     assert tuple(batch["image"].shape) == (4, 1, 8, 8)

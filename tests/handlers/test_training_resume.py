@@ -64,7 +64,7 @@ def _run(ckpt_dir: str, max_epochs: int, torch_seed: int = 0) -> tuple[TrainingR
     resume = TrainingResume(
         os.path.join(ckpt_dir, "resume_erm"),
         {"model": net, "optimizer": opt, "trainer": trainer},
-        best_model_savers=[best],
+        handlers=[best],
         evaluator=evaluator,
     )
     resume.attach(trainer)

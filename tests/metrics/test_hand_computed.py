@@ -1,5 +1,5 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Metrics fairlearn lacks, on tiny cases computed by hand (methods.md section 5)."""
+"""Metrics fairlearn lacks, on tiny cases computed by hand (``docs/metrics.md``)."""
 
 from __future__ import annotations
 

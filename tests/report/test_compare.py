@@ -56,16 +56,16 @@ def test_scp_summary_prints_the_reports_non_finite_values():
     assert format_value(0.12345) == "0.1235" and format_value(-0.5, "+.4f") == "-0.5000"
     assert format_value(None) == "n/a" and format_value("-inf", "+.4f") == "-inf"
     comparison = compare_reports(
-        {"vanilla": _report(1.0, 0.8, 0.99, 0.2, 0.1), "scp_pruned": _report(1.0, 0.8, 0.99, 0.2, 0.1)}
+        {"erm": _report(1.0, 0.8, 0.99, 0.2, 0.1), "scp_pruned": _report(1.0, 0.8, 0.99, 0.2, 0.1)}
     )
     comparison["scp"] = {
         "fate": "-inf",
-        "eodd": {"vanilla": 0.0, "scp_pruned": None},
+        "eodd": {"erm": 0.0, "scp_pruned": None},
         "selected_iteration": 2,
         "stop_reason": "max_iterations",
-        "params": {"vanilla": 100, "pruned": 90},
+        "params": {"erm": 100, "pruned": 90},
     }
     line = format_scp(comparison).splitlines()[-2]
-    assert line.startswith("SCP: EOdd vanilla 0.0000 -> pruned n/a; FATE -inf ")
+    assert line.startswith("SCP: EOdd ERM (vanilla) 0.0000 -> pruned n/a; FATE -inf ")
     comparison["scp"]["fate"] = 0.25
     assert "FATE +0.2500 " in format_scp(comparison)

@@ -1,0 +1,138 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""Write every bundle's configs from one source per bundle family; ``--check`` fails when a committed file differs.
+
+    python -m tools.generate_bundle_configs            # rewrite bundles/*/configs/ (all but metadata.json)
+    python -m tools.generate_bundle_configs --check    # exit 1 naming each file that differs from its sources
+
+Sources, merged in this order for a bundle ``<method>_<data>_<task>`` and a config file ``F``:
+
+1. ``configs/base/<task>/F`` or ``configs/base/F``: the task's ERM recipe (train, evaluate, inference, multi-GPU);
+2. ``configs/methods/<method>/F``: the method's stage overlays, or its patch of a base file;
+3. ``configs/bundles/<bundle>/F``: what this one bundle changes (e.g. the FairDi CT teachers' learning rate).
+
+When the first layer is a whole config (``train.json``, ``inference.json``: it has ``imports``), the later layers are
+merged into it with MONAI's own rules (``a#b`` keys reach nested ids, ``+key`` appends), exactly as ``python -m
+monai.bundle run`` merges a stack of files; otherwise (an overlay such as ``evaluate.json`` or ``train_teacher.json``)
+later top-level keys replace earlier ones, and the overlay's ``a#b`` keys act when the bundle runs. ``logging.conf``
+is copied from ``configs/logging.conf``.
+
+Why generated copies rather than bundles that load the base in their config stack: a MONAI bundle must run on its
+own, from its own folder or copied elsewhere (model-zoo), and MONAI Label reads a bundle's own ``configs/train.json``
+and ``configs/inference.json`` alone; MONAI's ``%file#id`` macros resolve paths against the working directory, so a
+bundle cannot point at a shared file portably. So the sources above are the only place to edit, the bundle files say
+so in ``_generated_``, and ``tests/test_bundle_configs.py`` fails on any difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import OrderedDict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = os.path.join(ROOT, "configs")
+BUNDLES = os.path.join(ROOT, "bundles")
+HAND_WRITTEN = ("metadata.json",)
+COMMAND = "python -m tools.generate_bundle_configs"
+
+
+def _load(path: str) -> OrderedDict:
+    with open(path) as f:
+        return json.load(f, object_pairs_hook=OrderedDict)
+
+
+def bundle_names() -> list[str]:
+    """Every folder of ``bundles/`` that holds a ``configs/metadata.json``."""
+    return sorted(
+        name for name in os.listdir(BUNDLES) if os.path.isfile(os.path.join(BUNDLES, name, "configs", "metadata.json"))
+    )
+
+
+def sources(bundle: str) -> dict[str, list[str]]:
+    """``{config file name: [source paths in merge order]}`` of one bundle."""
+    method, task = bundle.split("_")[0], bundle.rsplit("_", 1)[1]
+    layers = [
+        os.path.join(CONFIGS, "base"),
+        os.path.join(CONFIGS, "base", task),
+        os.path.join(CONFIGS, "methods", method),
+        os.path.join(CONFIGS, "bundles", bundle),
+    ]
+    names: set[str] = set()
+    for layer in layers:
+        if os.path.isdir(layer):
+            names.update(f for f in os.listdir(layer) if f.endswith(".json"))
+    out = {}
+    for name in sorted(names):
+        base = [os.path.join(layer, name) for layer in layers[:2] if os.path.isfile(os.path.join(layer, name))]
+        rest = [os.path.join(layer, name) for layer in layers[2:] if os.path.isfile(os.path.join(layer, name))]
+        out[name] = base[-1:] + rest  # a task's own base file replaces the shared one
+    return out
+
+
+def merge(paths: list[str]) -> OrderedDict:
+    """The merged config of ``paths`` (see the module docstring for the rules)."""
+    first = _load(paths[0])
+    if "imports" in first:  # a whole config (train.json, inference.json): merged as MONAI merges a stack of files
+        from monai.bundle import ConfigParser
+        from monai.bundle.utils import merge_kv
+
+        parser = ConfigParser(config=first)
+        for path in paths[1:]:
+            for key, value in _load(path).items():
+                merge_kv(parser, key, value)
+        return OrderedDict(parser.get())
+    merged: OrderedDict = OrderedDict()
+    for path in paths:
+        merged.update(_load(path))
+    return merged
+
+
+def render(bundle: str) -> dict[str, str]:
+    """``{file name: text}`` of every generated config file of a bundle."""
+    out = {}
+    for name, paths in sources(bundle).items():
+        rel = [os.path.relpath(p, ROOT) for p in paths]
+        config = merge(paths)
+        header = OrderedDict(
+            [("_generated_", f"by `{COMMAND}` from {' + '.join(rel)}: edit those files, not this one")]
+        )
+        header.update((k, v) for k, v in config.items() if k != "_generated_")
+        out[name] = json.dumps(header, indent=4) + "\n"
+    with open(os.path.join(CONFIGS, "logging.conf")) as f:
+        out["logging.conf"] = f"# generated by `{COMMAND}` from configs/logging.conf: edit that file\n" + f.read()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--check", action="store_true", help="only compare; exit 1 when a file differs")
+    args = p.parse_args(argv)
+    stale = []
+    for bundle in bundle_names():
+        folder = os.path.join(BUNDLES, bundle, "configs")
+        wanted = render(bundle)
+        present = {f for f in os.listdir(folder) if f not in HAND_WRITTEN}
+        for name in sorted(present - set(wanted)):
+            stale.append(f"bundles/{bundle}/configs/{name}: no source makes it (remove it, or add a source)")
+            if not args.check:
+                os.remove(os.path.join(folder, name))
+        for name, text in wanted.items():
+            path = os.path.join(folder, name)
+            current = open(path).read() if os.path.isfile(path) else None
+            if current != text:
+                stale.append(f"bundles/{bundle}/configs/{name}: differs from its sources")
+                if not args.check:
+                    with open(path, "w") as f:
+                        f.write(text)
+    if args.check and stale:
+        print("bundle configs out of date (run `" + COMMAND + "`):\n  " + "\n  ".join(stale), file=sys.stderr)
+        return 1
+    if not args.check:
+        print(f"{len(stale)} file(s) written" + ("".join(f"\n  {s}" for s in stale) if stale else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
