@@ -112,7 +112,8 @@ class APPLETrainer(GroupAwareTrainer):
         self, inputs: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pred: torch.Tensor
     ) -> Mapping[str, torch.Tensor]:
         f_o, f_p = self._latents()
-        return self.objective(pred, targets, groups, f_o, f_p, self.discriminator(f_p))
+        logits = self.discriminator(f_p) if self.objective.alpha > 0 else None  # alpha 0: no adversary at all
+        return self.objective(pred, targets, groups, f_o, f_p, logits)
 
     def _put_parts(self, engine: GroupAwareTrainer) -> None:
         super()._put_parts(engine)

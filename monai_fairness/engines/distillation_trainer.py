@@ -28,7 +28,7 @@ class DistillationTrainer(GroupAwareTrainer):
     2411.11939. KL form, temperature 4 and unit weights are our choices (``docs/methods.md``).
 
     Args:
-        teachers: the frozen teacher set.
+        teachers: the frozen teacher set; None only with ``kd_weight`` 0 (the ``student_no_kd`` control).
         kd_loss: default ``DistillationLoss(temperature=4, activation="softmax")``.
         kd_weight: ``lambda_KD``; default 1.
         task_weight: weight of ``loss_function``; default 1.
@@ -41,7 +41,7 @@ class DistillationTrainer(GroupAwareTrainer):
     def __init__(
         self,
         *args: Any,
-        teachers: FrozenTeacherSet,
+        teachers: FrozenTeacherSet | None,
         kd_loss: DistillationLoss | None = None,
         kd_weight: float = 1.0,
         task_weight: float = 1.0,
@@ -49,8 +49,14 @@ class DistillationTrainer(GroupAwareTrainer):
     ):
         kwargs.setdefault("stage", "train_student")
         super().__init__(*args, **kwargs)
+        if teachers is None and float(kd_weight) == 0:
+            self.teachers = None
+            self.objective = FairDistillationLoss(self.objective, None, kd_weight, task_weight)
+            return
         if not isinstance(teachers, FrozenTeacherSet):
-            raise TypeError(f"teachers expected a FrozenTeacherSet but got {type(teachers).__name__}.")
+            raise TypeError(
+                f"teachers expected a FrozenTeacherSet (None only with kd_weight 0) but got {type(teachers).__name__}."
+            )
         teacher_params = {id(p) for p in teachers.parameters()}
         in_optimizer = any(id(p) in teacher_params for grp in self.optimizer.param_groups for p in grp["params"])
         in_network = any(id(p) in teacher_params for p in self.network.parameters())

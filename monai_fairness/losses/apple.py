@@ -86,12 +86,18 @@ class APPLEPerturberLoss(_Loss):
         groups: torch.Tensor,
         latent_original: torch.Tensor,
         latent_perturbed: torch.Tensor,
-        disc_logits: torch.Tensor,
+        disc_logits: torch.Tensor | None,
     ) -> dict[str, torch.Tensor]:
         """Args: decoded prediction ``(B, C, ...)``, target, group ids ``(B,)``, ``f_o`` and ``f_p`` ``(B, C_l,
-        ...)``, the discriminator's logits of ``f_p`` ``(B, K)`` (with gradient to ``f_p``)."""
+        ...)``, the discriminator's logits of ``f_p`` ``(B, K)`` (with gradient to ``f_p``; None when ``alpha`` is 0:
+        the control without the adversary needs no discriminator forward)."""
         seg = self.seg_loss(pred, target).mean()
-        adv = self.adversarial_loss(disc_logits, groups)
+        if disc_logits is None:
+            if self.alpha != 0:
+                raise ValueError(f"disc_logits expected the discriminator's logits when alpha is {self.alpha}.")
+            adv = torch.zeros((), device=pred.device)
+        else:
+            adv = self.adversarial_loss(disc_logits, groups)
         mag = (latent_perturbed.float() - latent_original.float()).pow(2).mean()
         loss = self.beta * seg + self.alpha * adv + self.gamma * mag
         align = torch.zeros((), device=pred.device)

@@ -102,7 +102,7 @@ class FairDistillationLoss(_Loss):
 
     Args:
         task_loss: the task loss (e.g. ``CrossEntropyLoss()``, ``DiceCELoss``); its mean is taken.
-        kd: the group-routed distillation term.
+        kd: the group-routed distillation term (None only with ``kd_weight`` 0: a control without teachers).
         kd_weight: ``lambda_KD >= 0``.
         task_weight: weight of the task loss, ``>= 0``.
 
@@ -113,7 +113,7 @@ class FairDistillationLoss(_Loss):
     def __init__(
         self,
         task_loss: Callable[..., torch.Tensor],
-        kd: GroupRoutedDistillationLoss,
+        kd: GroupRoutedDistillationLoss | None,
         kd_weight: float = 1.0,
         task_weight: float = 1.0,
     ):
@@ -121,6 +121,8 @@ class FairDistillationLoss(_Loss):
         for name, value in (("kd_weight", kd_weight), ("task_weight", task_weight)):
             if float(value) < 0:
                 raise ValueError(f"{name} expected a weight >= 0 but got {value!r}.")
+        if kd is None and float(kd_weight) != 0:
+            raise ValueError(f"kd expected a GroupRoutedDistillationLoss when kd_weight is {kd_weight!r} (not 0).")
         self.task_loss, self.kd = task_loss, kd
         self.kd_weight, self.task_weight = float(kd_weight), float(task_weight)
 
@@ -129,7 +131,7 @@ class FairDistillationLoss(_Loss):
     ) -> dict[str, torch.Tensor]:
         """Args: student logits ``(B, C, ...)``, target, group ids ``(B,)``, the student's input ``(B, C_in, ...)``."""
         task = self.task_loss(student_logits, target).mean()
-        if self.kd_weight == 0:  # a control run without distillation: no teacher forward at all
+        if self.kd_weight == 0 or self.kd is None:  # the control without distillation: no teacher forward at all
             kd = torch.zeros((), device=student_logits.device)
         else:
             kd = self.kd(student_logits, images, groups)

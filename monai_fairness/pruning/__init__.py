@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .coupling import ChannelCoupling, ParamSlice, build_dependency_graph
 from .importance import SNNLImportance, capture_output, score_channels
-from .iterative import IterativeChannelPruning, StopRule
+from .iterative import IterativeChannelPruning, StopRule, selected_iteration
 from .layers import conv_layer_names, default_target_layer, is_residual_block, look_up_target_layer
 from .masks import ChannelMask
 from .plan import PLAN_FORMAT, apply_pruning_plan, load_pruning_plan, prune_physically, save_pruning_plan
@@ -48,6 +48,7 @@ __all__ = [
     "save_pruning_plan",
     "score_channels",
     "select_lowest",
+    "selected_iteration",
     "soft_nearest_neighbour_loss",
     "write_channel_scores",
 ]

@@ -242,3 +242,19 @@ class IterativeChannelPruning:
                 "may serve this data better than the pruned one."
             )
         return best
+
+
+def selected_iteration(history_path: str) -> int:
+    """The iteration SCP kept (``selected_iteration`` of its ``scp_history.json``): the fine-tuning budget that the
+    ``finetune_only`` control matches.
+
+    Raises:
+        FileNotFoundError: When SCP has not finished (no history, or no selected iteration yet).
+    """
+    if not os.path.isfile(history_path):
+        raise FileNotFoundError(f"finetune_only expected SCP's history at {history_path!r}; run prune_finetune first.")
+    with open(history_path) as f:
+        history = json.load(f)
+    if "selected_iteration" not in history:
+        raise FileNotFoundError(f"{history_path!r} holds no selected_iteration: prune_finetune has not finished.")
+    return int(history["selected_iteration"])

@@ -98,6 +98,21 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
         net_id="network_def", meta_file=META, config_file=os.path.join(CONFIGS, "inference.json"), ckpt_dir=str(models)
     )
 
+    # the control: the ERM model fine-tuned as long as the kept SCP iteration, no channel masked
+    k = history["selected_iteration"]
+    run_bundle(BUNDLE, ["train.json", "finetune_only.json"], {**common, "finetune_epochs_per_iteration": 1})
+    control = torch.load(models / "finetune_only.pt", weights_only=True)
+    erm = torch.load(models / "erm.pt", weights_only=True)
+    masked = torch.load(models / "model_masked.pt", weights_only=True)
+    assert {n: v.shape for n, v in control.items()} == {n: v.shape for n, v in erm.items()}  # full size
+    assert any(not torch.equal(control[n], erm[n]) for n in erm)  # it trained
+
+    def zeroed(state):  # silenced entries of layer4's norm affines (what a mask zeroes)
+        return sum(int((v == 0).sum()) for n, v in state.items() if n.startswith("layer4") and v.ndim == 1)
+
+    assert zeroed(masked) > 0 and zeroed(control) == 0  # SCP silenced channels; the control did not
+    assert os.listdir(models / "resume_finetune_only") == [f"checkpoint_epoch={k}.pt"]  # k iterations x 1 epoch
+
     # bad input: an unknown target layer lists the convolution layers
     with pytest.raises(AssertionError, match="target_layer expected .*'layer9'.*layer4.1.conv2"):
         run_bundle(BUNDLE, ["train.json", "score.json"], {**common, "target_layer": "layer9"})

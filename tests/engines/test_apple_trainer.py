@@ -115,3 +115,16 @@ def test_leakage_probe_sees_a_visible_attribute():
     assert result["refitted_discriminator"]["before"]["balanced_accuracy"] > 0.9
     assert result["refitted_discriminator"]["after"] == result["refitted_discriminator"]["before"]
     assert result["chance_balanced_accuracy"] == 0.5 and result["num_eval"] == 24
+
+
+def test_the_no_adversary_control_never_runs_or_steps_the_discriminator():
+    apple, disc = _setup()
+    disc_before = {k: v.clone() for k, v in disc.state_dict().items()}
+    calls = []
+    disc.register_forward_hook(lambda *a: calls.append(1))
+    trainer = _trainer(apple, disc, _data(), max_epochs=1, alpha=0.0, d_steps=0)
+    trainer.run()
+    out = trainer.state.output[0]
+    assert calls == [] and float(out["loss_adv"]) == 0.0
+    assert float(out["loss"]) == pytest.approx(float(out["loss_seg"]), rel=1e-6)  # the segmentation term alone
+    assert all(torch.equal(disc_before[k], v) for k, v in disc.state_dict().items())

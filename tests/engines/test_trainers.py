@@ -190,3 +190,12 @@ def test_gradient_accumulation_steps_once_per_two_batches():
     trainer.optimizer.step = lambda *a, **k: (steps.append(1), original(*a, **k))[1]
     trainer.run()
     assert len(steps) == 2
+
+
+def test_the_no_kd_control_needs_no_teachers_and_trains_on_the_task_loss():
+    trainer = _student_trainer(_items(), None, kd_weight=0.0)
+    trainer.run()
+    out = trainer.state.output[0]
+    assert float(out["loss_kd"]) == 0.0 and float(out["loss"]) == pytest.approx(float(out["loss_task"]), rel=1e-6)
+    with pytest.raises(TypeError, match="None only with kd_weight 0"):
+        _student_trainer(_items(), None, kd_weight=0.5)
