@@ -6,9 +6,10 @@ python -m benchmarks.run --only cache_dataset --data-dir data/demo
 python -m benchmarks.run --only fairdi_step
 python -m benchmarks.run --only scp_snnl --only scp_pruned_vs_masked
 python -m benchmarks.run --only apple_latency
+python -m benchmarks.run --only study_bootstrap
 
-Efficacy runs that train whole pipelines are separate: python -m benchmarks.fairdi_efficacy --help,
-python -m benchmarks.scp_efficacy --help, python -m benchmarks.apple_efficacy --help
+Efficacy runs that train every method are separate: python -m benchmarks.efficacy_study --help (the study command on
+the demo data, evaluated on a large fresh draw, 3 seeds).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 
 import torch
 
-from benchmarks import apple_latency, cache_dataset, fairdi_step, report_metrics, scp_scores
+from benchmarks import apple_latency, cache_dataset, fairdi_step, report_metrics, scp_scores, study_bootstrap
 from monai_fairness.utils.environment import environment_summary
 
 BENCHMARKS = {
@@ -31,6 +32,7 @@ BENCHMARKS = {
     "fairdi_step": lambda data_dir: fairdi_step.run(),
     "scp_snnl": lambda data_dir: scp_scores.run_snnl(),
     "scp_pruned_vs_masked": lambda data_dir: scp_scores.run_pruned_vs_masked(),
+    "study_bootstrap": lambda data_dir: study_bootstrap.run(),
 }
 
 

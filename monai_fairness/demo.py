@@ -14,7 +14,10 @@
 5. run the APPLE pipeline of ``bundles/apple_ct_segmentation`` (``monai_fairness.pipelines.apple``) on the 3D CT demo
    data: an ordinary UNet is trained and frozen as the "deployed" segmentor, a latent perturber is trained against a
    sex discriminator; print per-group Dice of the segmentor vs segmentor + APPLE, how well sex can be recovered from
-   the latent before and after, and the segmentor's SHA-256 before and after (unchanged).
+   the latent before and after, and the segmentor's SHA-256 before and after (unchanged);
+6. end with the study's summary (``monai_fairness.study``) of those models: each against its reference with paired
+   95 % bootstrap intervals and a plain-language verdict, written to ``study_derm/`` and ``study_ct/``
+   (``study.json``, ``study.html``).
 
 A rerun skips finished stages; an interrupted stage resumes from its last epoch checkpoint.
 """
@@ -22,6 +25,7 @@ A rerun skips finished stages; an interrupted stage resumes from its last epoch 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -31,6 +35,7 @@ from monai_fairness.pipelines.apple import format_apple, run_apple
 from monai_fairness.pipelines.fairdi import run_fairdi
 from monai_fairness.pipelines.scp import format_scp, run_scp
 from monai_fairness.report.compare import format_comparison
+from monai_fairness.study import format_study, summarize, write_study
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAIRDI_CLS = os.path.join(REPO_ROOT, "bundles", "fairdi_skin_lesion_classification")
@@ -46,6 +51,15 @@ def _gap_line(comparison: dict, key: str, unit: float, name: str) -> str:
     else:
         cut = f", {abs(100 * reduction):.0f}% {'smaller' if reduction >= 0 else 'larger'}"
     return f"{name} (light vs dark): ERM {unit * erm:.3g} -> FairDi {unit * student:.3g}{cut}"
+
+
+def _study(title: str, task: str, predictions: dict[str, str], reference: str, workdir: str, datalist: str) -> str:
+    """The study's summary of the models the demo trained (one seed): paired intervals against the reference."""
+    with open(datalist) as f:
+        names = json.load(f)["groups"]
+    study = summarize(task, {m: [p] for m, p in predictions.items()}, seeds=[0], reference=reference, group_names=names)
+    write_study(study, workdir, title=title)
+    return format_study(study) + f"\n  study: {os.path.join(workdir, 'study.html')}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +123,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  segmentor + APPLE: {os.path.join(apple_dir, 'models', 'model.pt')} (frozen segmentor: segmentor.pt)")
     print(f"  latent leakage:    {os.path.join(apple_dir, 'eval', 'model', 'leakage.json')}")
     print(f"  demo data:         {data_dir}")
+
+    print("\n=== The study's summary: every model of the demo against its reference, paired 95 % intervals ===")
+    print("(one seed on the small default test split: most intervals include zero; `python -m monai_fairness.study`")
+    print(" trains several seeds, and benchmarks/efficacy_study.py evaluates them on a large fresh draw)")
+    derm_eval, scp_eval = os.path.join(workdir, "eval"), os.path.join(scp_dir, "eval")
+    derm = {
+        "erm": os.path.join(derm_eval, "erm", "predictions.csv"),
+        "fairdi": os.path.join(derm_eval, "model", "predictions.csv"),
+        "scp": os.path.join(scp_eval, "model", "predictions.csv"),
+    }
+    print(
+        _study(
+            "Demo study: skin lesions", "classification", derm, "erm", os.path.join(out_dir, "study_derm"), derm_list
+        )
+    )
+    apple_eval = os.path.join(apple_dir, "eval")
+    ct = {
+        "segmentor": os.path.join(apple_eval, "segmentor", "predictions.csv"),
+        "apple": os.path.join(apple_eval, "model", "predictions.csv"),
+    }
+    print(_study("Demo study: CT", "segmentation", ct, "segmentor", os.path.join(out_dir, "study_ct"), ct_list))
     print(f"total {time.time() - start:.0f} s")
     return 0
 
