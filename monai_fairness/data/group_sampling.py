@@ -17,6 +17,7 @@ __all__ = [
     "check_group_id",
     "endless",
     "group_balanced_sample_weights",
+    "group_counts",
     "group_frequency_weights",
     "group_loaders",
     "select_group",
@@ -35,6 +36,15 @@ def _groups(items: Sequence[Mapping[str, Any]], stage: str) -> list[int]:
     if not groups:
         raise DatalistError(f"stage '{stage}' expected at least one training item but got none.")
     return groups
+
+
+def group_counts(items: Sequence[Mapping[str, Any]], stage: str = "train") -> dict[int, int]:
+    """``{group id: number of items}`` (e.g. GroupDRO's group-size adjustment).
+
+    Raises:
+        DatalistError: When an item has no group.
+    """
+    return dict(sorted(Counter(_groups(items, stage)).items()))
 
 
 def group_frequency_weights(

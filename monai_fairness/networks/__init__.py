@@ -1,12 +1,13 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 """Networks and network wrappers: FairDi's frozen per-group teacher set; APPLE's perturber, discriminator and the
-frozen-segmentor wrapper."""
+frozen-segmentor wrapper; gradient reversal and a feature tap for adversarial debiasing."""
 
 from __future__ import annotations
 
 from .apple_segmentor import APPLESegmentor
 from .attribute_discriminator import AttributeDiscriminator
 from .frozen import adopt_segmentor_checkpoint, freeze, load_frozen_segmentor, state_checksum
+from .gradient_reversal import FeatureTap, GradientReversal, feature_channels
 from .latent_layers import LatentSpec, candidate_layers, default_latent_spec, get_latent_module, resolve_latent_spec
 from .latent_perturber import LatentPerturber
 from .teacher_set import FrozenTeacherSet, TeacherRouting
@@ -14,12 +15,15 @@ from .teacher_set import FrozenTeacherSet, TeacherRouting
 __all__ = [
     "APPLESegmentor",
     "AttributeDiscriminator",
+    "FeatureTap",
     "FrozenTeacherSet",
+    "GradientReversal",
     "LatentPerturber",
     "LatentSpec",
     "TeacherRouting",
     "candidate_layers",
     "default_latent_spec",
+    "feature_channels",
     "freeze",
     "get_latent_module",
     "adopt_segmentor_checkpoint",

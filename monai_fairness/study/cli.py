@@ -12,8 +12,9 @@ resampled cases for every model, pooled over seeds). Writes <workdir>/study.json
 method "cuts the gap" only where the 95 % interval of the paired difference excludes zero. Finished runs are reused
 on a rerun; an interrupted one resumes from its last checkpoint.
 
-Methods: classification erm, resampling, reweighting, fairdi, scp; segmentation erm, resampling, reweighting,
-fairdi, apple.
+Methods: both tasks erm, resampling, reweighting, groupdro, adversarial, fairdi (controls erm_matched,
+student_no_kd); classification also scp (control finetune_only); segmentation also apple (control
+perturber_no_adversary). See docs/study.md.
 """
 
 from __future__ import annotations

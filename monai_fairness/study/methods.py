@@ -83,6 +83,21 @@ METHODS: dict[str, MethodSpec] = {
         eval_model="reweighting",
         simple=True,
     ),
+    "groupdro": MethodSpec(
+        "groupdro",
+        "GroupDRO: online weights towards the worst group's loss",
+        "fairdi",
+        (("groupdro", ("train.json", "train_groupdro.json"), {}),),
+        eval_model="groupdro",
+        simple=True,
+    ),
+    "adversarial": MethodSpec(
+        "adversarial",
+        "adversarial debiasing: an attribute head through gradient reversal",
+        "fairdi",
+        (("adversarial", ("train.json", "train_adversarial.json"), {}),),
+        eval_model="adversarial",
+    ),
     "fairdi": MethodSpec(
         "fairdi",
         "FairDi: FIS backbone, one teacher per group, distilled student",
