@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,11 @@ class PredictionsSaver:
         pred_key, label_key, group_key, id_key: keys in the decollated engine output / batch.
         include_background: segmentation only; count channel 0 in Dice/IoU.
         batch_transform: optional ``batch -> list of dicts`` override of the default decollation.
+        thresholds_file: group-specific decision thresholds (binary classification,
+            :func:`monai_fairness.report.write_group_thresholds`): each row gets its group's ``threshold`` and the
+            decision ``y_pred``; every item then needs its group (inference too).
+        model_file: the evaluated model file; the thresholds must have been chosen for it (SHA-256).
+        datalist: the datalist, whose declared groups the thresholds must cover.
     """
 
     def __init__(
@@ -63,8 +69,13 @@ class PredictionsSaver:
         id_key: str = FairnessKeys.ID,
         include_background: bool = False,
         batch_transform: Callable[[Any], Sequence[dict]] | None = None,
+        thresholds_file: str | None = None,
+        model_file: str | None = None,
+        datalist: str | None = None,
     ) -> None:
         self.task = get_task(task, include_background=include_background)
+        self.thresholds_file, self.model_file, self.datalist = thresholds_file, model_file, datalist
+        self._thresholds: dict[int, float] | None = None
         self.output_dir, self.filename = output_dir, filename
         self.pred_key, self.label_key, self.group_key, self.id_key = pred_key, label_key, group_key, id_key
         self.batch_transform = batch_transform
@@ -85,6 +96,19 @@ class PredictionsSaver:
             return decollate_batch(data, detach=True)
         return list(data)
 
+    def _group_thresholds(self) -> dict[int, float] | None:
+        if self.thresholds_file is None:
+            return None
+        if self._thresholds is None:
+            from monai_fairness.report.thresholds import load_group_thresholds
+
+            names = None
+            if self.datalist and os.path.isfile(self.datalist):
+                with open(self.datalist) as f:
+                    names = json.load(f).get("groups")
+            self._thresholds = load_group_thresholds(self.thresholds_file, self.model_file, names)
+        return self._thresholds
+
     def collect(self, engine: Engine) -> None:
         outputs = self._as_items(engine.state.output)
         batches = (
@@ -104,6 +128,20 @@ class PredictionsSaver:
         label = merged.get(self.label_key)
         label = torch.as_tensor(label)[None] if isinstance(label, (torch.Tensor, int)) else None
         row.update(self.task.row(self.task.per_sample(pred[None], label), 0))
+        thresholds = self._group_thresholds()
+        if thresholds is not None:
+            if row["group"] in ("", None):
+                raise ValueError(
+                    f"PredictionsSaver: group-specific thresholds ({self.thresholds_file}) need the group of every "
+                    f"item, but item id={row['id']!r} has none; give the datalist a 'group' on every item, or run "
+                    "without --thresholds_file."
+                )
+            if "y_score" not in row:
+                raise ValueError("PredictionsSaver: group-specific thresholds expected binary scores (y_score).")
+            threshold = thresholds.get(int(row["group"]))
+            if threshold is None:
+                raise ValueError(f"PredictionsSaver: no threshold for group {row['group']} in {self.thresholds_file}.")
+            row["threshold"], row["y_pred"] = threshold, int(row["y_score"] >= threshold)
         return row
 
     def write(self, engine: Engine | None = None) -> str:

@@ -28,6 +28,7 @@ from .fairness import (
 )
 from .group import GroupMetric
 from .group_index import GroupIndex
+from .group_thresholds import ThresholdCriterion, choose_group_thresholds, per_sample_thresholds
 from .multiclass_parity import compute_scp_parity, scp_num_classes
 from .segmentation import compute_dice_skewness, compute_mean_by_group, compute_segmentation_fairness
 from .tradeoff import compute_fate
@@ -52,6 +53,9 @@ __all__ = [
     "compute_worst_group",
     "GroupMetric",
     "GroupIndex",
+    "ThresholdCriterion",
+    "choose_group_thresholds",
+    "per_sample_thresholds",
     "compute_scp_parity",
     "scp_num_classes",
     "compute_dice_skewness",

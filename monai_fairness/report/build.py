@@ -113,6 +113,7 @@ def build_report(
     fate_acc: str = "f1_macro",
     fate_fc: str = "eodd",
     min_ci_group_size: int = MIN_CI_GROUP_SIZE,
+    group_thresholds: Mapping[int, float] | None = None,
 ) -> dict[str, Any]:
     """Compute the fairness report of a predictions CSV.
 
@@ -127,6 +128,7 @@ def build_report(
         threshold: decision threshold on binary ``y_score``, in (0, 1) (multi-class uses argmax).
         fate_acc: ACC of FATE, one of ``f1_macro``, ``accuracy``; fate_fc: FC of FATE, one of eodd, eopp0, eopp1.
         min_ci_group_size: a group with fewer rows gets null intervals, and so does every fairness metric.
+        group_thresholds: ``{group id: threshold}`` chosen on validation, instead of ``threshold`` (binary scores).
 
     Raises:
         PredictionsError: When the CSV, the groups or the baseline break the contract (named in the message).
@@ -141,7 +143,7 @@ def build_report(
         raise ValueError(f"build_report: n_bootstrap expected a count >= 0 (0: no intervals) but got {n_bootstrap}.")
     get_task("classification", threshold=threshold)  # a threshold of 50 (percent) fails before anything is read
     task, df = read_predictions(predictions, task)
-    task_obj = get_task(task, threshold=threshold)
+    task_obj = get_task(task, threshold=threshold, group_thresholds=group_thresholds)
     values, groups = task_obj.read_predictions(df, predictions)
     declared = sorted(int(k) for k in group_names) if group_names else None
     try:

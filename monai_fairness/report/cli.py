@@ -16,6 +16,7 @@ import sys
 
 from monai_fairness.report.build import build_report, write_report_json
 from monai_fairness.report.render import format_text_summary, render_html
+from monai_fairness.report.thresholds import choose_thresholds_from_predictions, load_group_thresholds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (>= 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threshold", type=float, default=0.5, help="binary decision threshold, in (0, 1)")
+    p.add_argument(
+        "--thresholds",
+        help="group-specific thresholds: a validation predictions CSV to choose them on (never the test CSV), or a "
+        "thresholds JSON written by the bundles' thresholds.json",
+    )
+    p.add_argument(
+        "--threshold-criterion",
+        default="balanced_accuracy",
+        choices=("balanced_accuracy", "equal_tpr", "equal_fpr"),
+        help="how --thresholds chooses from a validation CSV",
+    )
     p.add_argument("--title", default="Fairness report")
     args = p.parse_args(argv)
     try:
@@ -42,6 +54,14 @@ def main(argv: list[str] | None = None) -> int:
             from monai_fairness.data.datalist import read_datalist
 
             names = read_datalist(args.datalist).get("groups")
+        group_thresholds = None
+        if args.thresholds:
+            if os.path.abspath(args.thresholds) == os.path.abspath(args.predictions):
+                raise ValueError("--thresholds: thresholds must never be chosen on the predictions being reported.")
+            if args.thresholds.endswith(".json"):
+                group_thresholds = load_group_thresholds(args.thresholds, group_names=names)
+            else:
+                group_thresholds = choose_thresholds_from_predictions(args.thresholds, args.threshold_criterion)
         report = build_report(
             args.predictions,
             task=args.task,
@@ -50,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             n_bootstrap=args.n_bootstrap,
             seed=args.seed,
             threshold=args.threshold,
+            group_thresholds=group_thresholds,
         )
     except ValueError as e:  # PredictionsError, DatalistError and bad arguments: one line a user can act on
         print(f"error: {e}", file=sys.stderr)

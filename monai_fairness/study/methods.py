@@ -46,6 +46,8 @@ class MethodSpec:
             compares that method with it.
         shares: the method whose folder (models, eval) this one trains in, after it (a control that starts from its
             backbone, segmentor or SCP history).
+        eval_name: the folder of its evaluation (``eval/<eval_name>/``); default ``eval_model``.
+        eval_overrides: more overrides of its evaluation command.
     """
 
     name: str
@@ -59,6 +61,8 @@ class MethodSpec:
     simple: bool = False
     control_of: str | None = None
     shares: str | None = None
+    eval_name: str | None = None
+    eval_overrides: tuple[tuple[str, str], ...] = ()
 
     @property
     def uses_erm(self) -> bool:
@@ -130,6 +134,20 @@ METHODS: dict[str, MethodSpec] = {
         erm_override="segmentor_checkpoint",
     ),
 }
+METHODS["thresholds"] = MethodSpec(
+    "thresholds",
+    "group-specific thresholds for the ERM model, chosen on validation (balanced accuracy per group)",
+    "erm",
+    (("thresholds", ("train.json", "thresholds.json"), {"threshold_model": "model"}),),
+    eval_name="model_thresholds",
+    eval_overrides=(
+        ("eval_dir", "$@output_dir + '/model_thresholds'"),
+        ("thresholds_file", "$@ckpt_dir + '/model.thresholds.json'"),
+    ),
+    simple=True,
+    shares="erm",
+)
+
 CONTROLS: dict[str, MethodSpec] = {
     "erm_matched": MethodSpec(
         "erm_matched",
@@ -172,9 +190,16 @@ METHODS.update(CONTROLS)
 SIMPLE_BASELINES = tuple(name for name, spec in METHODS.items() if spec.simple)
 
 
+CLASSIFICATION_ONLY = ("thresholds",)  # a decision threshold exists for binary scores only
+
+
 def methods_for(task: str) -> list[str]:
     """The methods that apply to a task (their bundle family has a bundle for it)."""
-    return [name for name, spec in METHODS.items() if spec.family in BUNDLES.get(task, {})]
+    return [
+        name
+        for name, spec in METHODS.items()
+        if spec.family in BUNDLES.get(task, {}) and (task == "classification" or name not in CLASSIFICATION_ONLY)
+    ]
 
 
 def check_methods(methods: Sequence[str], task: str) -> None:

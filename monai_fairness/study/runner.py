@@ -30,7 +30,8 @@ def _folder(method: str) -> str:
 def predictions_path(workdir: str, seed: int, method: str) -> str:
     """Where a method's test predictions of one seed are written."""
     spec = METHODS[method]
-    return os.path.join(workdir, f"seed{seed}", _folder(method), "eval", spec.eval_model, "predictions.csv")
+    folder = spec.eval_name or spec.eval_model
+    return os.path.join(workdir, f"seed{seed}", _folder(method), "eval", folder, "predictions.csv")
 
 
 def run_method(
@@ -84,7 +85,7 @@ def run_method(
     run_stages(bundle, stages, common, ckpt_dir, force)
     predictions = predictions_path(workdir, seed, method)
     if force or not os.path.isfile(predictions):
-        evaluate = {**common, "eval_model": spec.eval_model, "n_bootstrap": 0}
+        evaluate = {**common, "eval_model": spec.eval_model, "n_bootstrap": 0, **dict(spec.eval_overrides)}
         if test_datalist is not None:
             evaluate.update(datalist=os.path.abspath(test_datalist), eval_split="test")
         run_bundle(bundle, list(spec.eval_configs), evaluate)

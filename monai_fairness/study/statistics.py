@@ -60,6 +60,7 @@ class StudyStatistics:
         self.positions = self.index.encode(groups)
         n = groups.numel()
         k = self.index.num_groups
+        values = {m: [task.prepare(v, groups) for v in seeds] for m, seeds in values.items()}
         contexts = {m: [task.context(v) for v in seeds] for m, seeds in values.items()}
         identity = torch.arange(n)[None]
         self.point = {m: self._mean(values[m], contexts[m], identity, k) for m in values}

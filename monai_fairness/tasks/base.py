@@ -124,6 +124,11 @@ class FairnessTask(ABC):
 
     # ---------------------------------------------------------------- metrics
 
+    def prepare(self, values: Mapping[str, torch.Tensor], groups: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-sample values the task derives from the groups before any metric (e.g. each sample's group-specific
+        decision threshold); resampled along with the other values. Default: nothing."""
+        return dict(values)
+
     def context(self, values: Mapping[str, torch.Tensor]) -> dict[str, Any]:
         """Settings derived once from the whole evaluation set (e.g. the class count), shared by every resample."""
         return {}
@@ -209,6 +214,7 @@ class FairnessTask(ABC):
         index = GroupIndex(groups, declared)
         positions = index.encode(groups)
         k = index.num_groups
+        values = self.prepare(values, groups)
         res = self.resample(values, positions, k, torch.arange(groups.numel())[None])
         overall = {name: _value(res[name][0]) for name in self.utility if name in res}
         by_group = {
@@ -255,6 +261,7 @@ class FairnessTask(ABC):
         groups = torch.as_tensor(groups).long().reshape(-1)
         index = GroupIndex(groups)
         positions = index.encode(groups)
+        values = self.prepare(values, groups)
         context = self.context(values)
 
         def evaluate(idx: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -26,6 +26,7 @@ from monai_fairness.metrics.fairness import (
     compute_worst_group,
 )
 from monai_fairness.metrics.group_index import GroupIndex
+from monai_fairness.metrics.group_thresholds import per_sample_thresholds
 from monai_fairness.metrics.multiclass_parity import compute_scp_parity, scp_num_classes
 from monai_fairness.tasks.base import FairnessTask, PredictionsError
 
@@ -53,9 +54,12 @@ class ClassificationTask(FairnessTask):
 
     Args:
         threshold: binary decision threshold, in (0, 1).
+        group_thresholds: ``{group id: threshold}`` chosen on validation
+            (:func:`~monai_fairness.metrics.choose_group_thresholds`): each sample's decision uses its group's threshold
+            instead of ``threshold`` (binary scores only).
 
     Raises:
-        ValueError: When ``threshold`` is not in (0, 1).
+        ValueError: When a threshold is not in (0, 1).
     """
 
     name = "classification"
@@ -101,14 +105,20 @@ class ClassificationTask(FairnessTask):
         "fate": "(ACC_m - ACC_b)/ACC_b - (FC_m - FC_b)/FC_b against the baseline report",
     }
 
-    def __init__(self, threshold: float = 0.5) -> None:
-        threshold = float(threshold)
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(
-                f"threshold expected a probability in (0, 1) (binary decision y_score >= threshold) but got "
-                f"{threshold!r}; scores are fractions, not percent."
-            )
-        self.threshold = threshold
+    def __init__(self, threshold: float = 0.5, group_thresholds: Mapping[int, float] | None = None) -> None:
+        for name, value in [
+            ("threshold", threshold),
+            *((f"group {k}'s threshold", v) for k, v in (group_thresholds or {}).items()),
+        ]:
+            if not 0.0 < float(value) < 1.0:
+                raise ValueError(
+                    f"{name} expected a probability in (0, 1) (binary decision y_score >= threshold) but got "
+                    f"{value!r}; scores are fractions, not percent."
+                )
+        self.threshold = float(threshold)
+        self.group_thresholds = (
+            None if group_thresholds is None else {int(k): float(v) for k, v in group_thresholds.items()}
+        )
 
     # ---------------------------------------------------------------- per-sample values
 
@@ -177,7 +187,16 @@ class ClassificationTask(FairnessTask):
             )
         self._warn_scores(values, scores, path)
         y_score = torch.tensor(values[:, 0] if scores == ["y_score"] else values, dtype=torch.float64)
-        return {"y_score": y_score, "y_true": torch.tensor(y.to_numpy(dtype=np.int64))}
+        out = {"y_score": y_score, "y_true": torch.tensor(y.to_numpy(dtype=np.int64))}
+        if "threshold" in df.columns:  # group-specific thresholds applied at evaluation (one per row)
+            t = pd.to_numeric(df["threshold"], errors="coerce").to_numpy(dtype=float)
+            if scores != ["y_score"] or np.isnan(t).any() or (t <= 0).any() or (t >= 1).any():
+                raise PredictionsError(
+                    f"predictions {path!r}: column 'threshold' expected a decision threshold in (0, 1) on every row of "
+                    "binary scores."
+                )
+            out["threshold"] = torch.tensor(t, dtype=torch.float64)
+        return out
 
     @staticmethod
     def _warn_scores(values: np.ndarray, scores: list[str], path: str) -> None:
@@ -199,10 +218,26 @@ class ClassificationTask(FairnessTask):
 
     # ---------------------------------------------------------------- metrics
 
+    def prepare(self, values: Mapping[str, torch.Tensor], groups: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = dict(values)
+        if self.group_thresholds is not None:
+            if "threshold" in out:
+                raise ValueError("group thresholds given twice: the predictions already hold a 'threshold' column.")
+            if out["y_score"].ndim != 1:
+                raise ValueError("group-specific thresholds expected binary scores (y_score) but got class scores.")
+            out["threshold"] = per_sample_thresholds(groups, self.group_thresholds)
+        return out
+
+    def _decision(self, values: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        threshold = values.get("threshold")
+        if threshold is None:
+            return predicted_class(values["y_score"], self.threshold)
+        return (values["y_score"] >= threshold).long()
+
     def context(self, values: Mapping[str, torch.Tensor]) -> dict[str, Any]:
         y_score, y_true = values["y_score"], values["y_true"]
         num_classes = 2 if y_score.ndim == 1 else int(y_score.shape[1])
-        scp_c = scp_num_classes(predicted_class(y_score, self.threshold), y_true) if y_true.numel() else num_classes
+        scp_c = scp_num_classes(self._decision(values), y_true) if y_true.numel() else num_classes
         return {"num_classes": num_classes, "scp_classes": scp_c}
 
     def tables(
@@ -212,7 +247,7 @@ class ClassificationTask(FairnessTask):
         ``scp_rates`` (the same with the SCP class count)."""
         y_score, y_true = values["y_score"], values["y_true"].long()
         c, scp_c = context["num_classes"], context["scp_classes"]
-        y_pred = predicted_class(y_score, self.threshold)
+        y_pred = self._decision(values)
         rates = compute_rates_by_group(y_pred, y_true, segments, num_segments, c)
         return {
             "auc": compute_auc_by_group(y_score, y_true, segments, num_segments, c),
@@ -271,4 +306,10 @@ class ClassificationTask(FairnessTask):
         return float(-p_true.clamp_min(1e-7).log().mean())
 
     def decision_rule(self, values: Mapping[str, torch.Tensor]) -> str:
+        if self.group_thresholds is not None:
+            return "y_score >= the group's threshold " + ", ".join(
+                f"{g}: {t:.4g}" for g, t in sorted(self.group_thresholds.items())
+            )
+        if "threshold" in values:
+            return "y_score >= the row's threshold (group-specific, from the predictions' 'threshold' column)"
         return f"y_score >= {self.threshold}" if values["y_score"].ndim == 1 else "argmax over y_score_k"

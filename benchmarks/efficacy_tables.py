@@ -1,0 +1,93 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""Markdown tables of a stored efficacy study, as the README and the model cards quote them (no number typed by hand).
+
+python -m benchmarks.efficacy_tables benchmarks/results/efficacy_classification.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+GAPS = {"classification": ("auc_gap", "accuracy_gap", "eodd"), "segmentation": ("dice_gap",)}
+
+
+def _v(x: float | None, pct: bool = False) -> str:
+    if x is None:
+        return "n/a"
+    return f"{100 * x:+.0f} %" if pct else f"{x:.3f}"
+
+
+def _ci(ci: list | None, pct: bool = False, points: bool = False) -> str:
+    if not ci:
+        return "n/a"
+    if points:
+        return f"{100 * ci[0]:+.1f} to {100 * ci[1]:+.1f} pt"
+    return f"{_v(ci[0], pct)} to {_v(ci[1], pct)}"
+
+
+def _bold(text: str, ci: list | None) -> str:
+    return f"**{text}**" if ci and (ci[0] > 0 or ci[1] < 0) else text
+
+
+def method_table(study: dict[str, Any]) -> str:
+    """One row per method: the headline metric, the worst group and each gap, mean over seeds [95 % CI]."""
+    task = study["task"]
+    keys = [study["headline"], study["worst_group"], *GAPS[task]]
+    lines = ["| method | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for name, m in study["methods"].items():
+        cells = [f"{_v(m['metrics'][k]['value'])} [{_ci(m['metrics'][k]['ci'])}]" for k in keys]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def comparison_table(study: dict[str, Any], methods: list[str] | None = None) -> str:
+    """Paired comparisons: each gap's relative change [95 % CI] and the headline's change in points [95 % CI]; bold
+    where the interval of the paired difference excludes zero."""
+    task, headline = study["task"], study["headline"]
+    gaps = GAPS[task]
+    lines = [
+        "| method | vs | " + " | ".join(f"{g} change [95 % CI]" for g in gaps) + f" | {headline} change [95 % CI] |",
+        "|---" * (len(gaps) + 3) + "|",
+    ]
+    for name, against in study["comparisons"].items():
+        if methods and name not in methods:
+            continue
+        for other, rows in against.items():
+            cells = []
+            for g in gaps:
+                r = rows[g]
+                text = f"{_v(r['relative'], True)} [{_ci(r['relative_ci'], True)}]"
+                cells.append(_bold(text, r["difference_ci"]))
+            h = rows[headline]
+            diff = (
+                f"{100 * h['difference']:+.1f} pt [{_ci(h['difference_ci'], points=True)}]"
+                if h["difference"] is not None
+                else "n/a"
+            )
+            cells.append(_bold(diff, h["difference_ci"]))
+            lines.append(f"| {name} | {other} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("study", help="a study.json")
+    p.add_argument("--methods", nargs="*", default=None, help="only these methods' comparisons")
+    args = p.parse_args(argv)
+    with open(args.study) as f:
+        study = json.load(f)
+    env = study.get("environment", {})
+    print(f"{study['task']}: {study['n_test']} test cases {study['n_by_group']}, seeds {study['seeds']}, "
+          f"lock sha256 {str(env.get('lock_sha256'))[:12]} ({env.get('packages')})\n")  # fmt: skip
+    print(method_table(study) + "\n")
+    print(comparison_table(study, args.methods) + "\n")
+    for text in study["verdicts"].values():
+        print("- " + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
