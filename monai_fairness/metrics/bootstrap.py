@@ -5,9 +5,9 @@ Each resample draws, within every group, as many samples as the group has, with 
 ``docs/metrics.md``), so group sizes stay fixed. Slot ``i`` of every resample is filled from the group of row ``i``
 with its own uniform draw, so the resampled rows do not depend on the values of the group ids: relabelling the groups
 changes no interval. Two models evaluated on the same test rows with the same indices give a **paired** bootstrap
-(:func:`paired_differences`). All resamples of a chunk are evaluated in one call by giving resample ``b`` and group
-``g`` the segment id ``b * K + g``; the per-segment tables reshape to ``[B, K]`` and the fairness metrics reduce over
-the last dimension.
+(:class:`monai_fairness.study.StudyStatistics`). All resamples of a chunk are evaluated in one call by giving resample
+``b`` and group ``g`` the segment id ``b * K + g``; the per-segment tables reshape to ``[B, K]`` and the fairness
+metrics reduce over the last dimension.
 """
 
 from __future__ import annotations
