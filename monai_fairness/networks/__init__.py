@@ -10,6 +10,7 @@ from .frozen import adopt_segmentor_checkpoint, freeze, load_frozen_segmentor, s
 from .gradient_reversal import FeatureTap, GradientReversal, feature_channels
 from .latent_layers import LatentSpec, candidate_layers, default_latent_spec, get_latent_module, resolve_latent_spec
 from .latent_perturber import LatentPerturber
+from .pretrained import load_pretrained_weights, map_pretrained_keys
 from .teacher_set import FrozenTeacherSet, TeacherRouting
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "feature_channels",
     "freeze",
     "get_latent_module",
+    "load_pretrained_weights",
+    "map_pretrained_keys",
     "adopt_segmentor_checkpoint",
     "load_frozen_segmentor",
     "resolve_latent_spec",
