@@ -95,7 +95,9 @@ def validate_datalist(
     """
     for key in REQUIRED_TOP_LEVEL:
         if key not in datalist:
-            raise DatalistError(f"datalist: missing top-level field {key!r}; expected the keys {list(REQUIRED_TOP_LEVEL)}.")
+            raise DatalistError(
+                f"datalist: missing top-level field {key!r}; expected the keys {list(REQUIRED_TOP_LEVEL)}."
+            )
     task = datalist["task"]
     if task not in TASKS:
         raise DatalistError(f"datalist field 'task': expected one of {list(TASKS)} but got {task!r}.")
@@ -103,7 +105,9 @@ def validate_datalist(
     labels = datalist["labels"]
     for field, mapping in (("groups", groups), ("labels", labels)):
         if not isinstance(mapping, Mapping) or not mapping:
-            raise DatalistError(f"datalist field {field!r}: expected a non-empty map of id string -> name but got {mapping!r}.")
+            raise DatalistError(
+                f"datalist field {field!r}: expected a non-empty map of id string -> name but got {mapping!r}."
+            )
         bad = [k for k in mapping if not str(k).lstrip("-").isdigit()]
         if bad:
             raise DatalistError(f"datalist field {field!r}: expected integer id strings as keys but got {bad}.")
@@ -165,7 +169,9 @@ def _check_path(base_dir: str | os.PathLike | None, rel: Any, name: str, field: 
         raise DatalistError(f"datalist item {name}: field {field!r} expected a relative path string but got {rel!r}.")
     full = os.path.join(os.fspath(base_dir) if base_dir is not None else "", rel)
     if not os.path.exists(full):
-        raise DatalistError(f"datalist item {name}: field {field!r} expected an existing file or folder but {full!r} does not exist.")
+        raise DatalistError(
+            f"datalist item {name}: field {field!r} expected an existing file or folder but {full!r} does not exist."
+        )
 
 
 def load_fairness_datalist(

@@ -104,7 +104,9 @@ def first_dicom_file(path: str | os.PathLike) -> str:
     if os.path.isdir(path):
         files = sorted(f for f in os.listdir(path) if os.path.isfile(os.path.join(path, f)) and not f.startswith("."))
         if not files:
-            raise ValueError(f"read_dicom_attributes: expected a DICOM file or a non-empty series folder but {path!r} is empty.")
+            raise ValueError(
+                f"read_dicom_attributes: expected a DICOM file or a non-empty series folder but {path!r} is empty."
+            )
         return os.path.join(path, files[0])
     if not os.path.isfile(path):
         raise ValueError(f"read_dicom_attributes: expected a DICOM file or series folder but {path!r} does not exist.")

@@ -91,7 +91,7 @@ def group_balanced_sample_weights(
     ``monai.data.DistributedWeightedRandomSampler`` under DDP).
     """
     groups = _groups(items, stage)
-    keys: list[Any] = [(g, int(item["label"])) if by_class else g for g, item in zip(groups, items)]
+    keys: list[Any] = [(g, int(item["label"])) if by_class else g for g, item in zip(groups, items, strict=True)]
     counts = Counter(keys)
     return torch.tensor([1.0 / counts[key] for key in keys], dtype=torch.double)
 
@@ -129,10 +129,11 @@ def select_group(items: Sequence[Mapping[str, Any]], group_id: int, stage: str =
         DatalistError: When an item has no group or no item belongs to ``group_id``.
     """
     groups = _groups(items, stage)
-    selected = [dict(item) for item, g in zip(items, groups) if g == int(group_id)]
+    selected = [dict(item) for item, g in zip(items, groups, strict=True) if g == int(group_id)]
     if not selected:
         raise DatalistError(
-            f"stage '{stage}' expected items of group_id {group_id} but got none (groups present: {sorted(set(groups))})."
+            f"stage '{stage}' expected items of group_id {group_id} but got none "
+            f"(groups present: {sorted(set(groups))})."
         )
     return selected
 

@@ -176,7 +176,9 @@ def preflight_datalist(
                 try:
                     mask = image_header(mask_path)
                 except Exception as e:
-                    problems.append(f"item {name}: field 'label' {mask_path!r} cannot be decoded: {type(e).__name__}: {e}")
+                    problems.append(
+                        f"item {name}: field 'label' {mask_path!r} cannot be decoded: {type(e).__name__}: {e}"
+                    )
                     continue
                 mismatch = _same_grid(image, mask)
                 if mismatch:
@@ -192,4 +194,3 @@ def preflight_datalist(
             f"--preflight False skips this check):\n  - {listed}{more}"
         )
     return checked
-

@@ -54,7 +54,9 @@ def stratified_split(
         parts = stratified_split(firsts, ratios, names, by_class=by_class, seed=seed)
         return {name: [m for first in part for m in index[id(first)]] for name, part in parts.items()}
     if len(ratios) != len(names):
-        raise ValueError(f"stratified_split: expected one name per ratio but got ratios={list(ratios)}, names={list(names)}.")
+        raise ValueError(
+            f"stratified_split: expected one name per ratio but got ratios={list(ratios)}, names={list(names)}."
+        )
     strata: dict[tuple, list[int]] = {}
     for i, item in enumerate(items):
         if FairnessKeys.GROUP not in item:

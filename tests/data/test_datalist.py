@@ -49,7 +49,8 @@ def test_missing_group_names_stage_item_and_expected(write_datalist):
 
 def test_group_not_in_groups(write_datalist):
     d = _base(training=[{"image": "a.png", "label": 0, "group": 2, "id": "a"}])
-    with pytest.raises(DatalistError, match=re.escape("field 'group' expected an int in [0, 1] (keys of 'groups') but got 2")):
+    message = "field 'group' expected an int in [0, 1] (keys of 'groups') but got 2"
+    with pytest.raises(DatalistError, match=re.escape(message)):
         load_fairness_datalist(write_datalist(d))
 
 
@@ -69,7 +70,8 @@ def test_missing_image_file(write_datalist, tmp_path):
 
 def test_group_with_no_items_in_split(write_datalist):
     d = _base(test=[{"image": "a.png", "label": 0, "group": 0}])
-    with pytest.raises(DatalistError, match=re.escape("split 'test': expected at least one item in every group [0, 1] but group(s) 1 (F) have none")):
+    message = "split 'test': expected at least one item in every group [0, 1] but group(s) 1 (F) have none"
+    with pytest.raises(DatalistError, match=re.escape(message)):
         load_fairness_datalist(write_datalist(d), "test", require_all_groups=True)
 
 
@@ -78,7 +80,8 @@ def test_missing_split_and_bad_task(write_datalist, tmp_path):
     del d["test"]
     with pytest.raises(DatalistError, match="expected a list named 'test' but found only"):
         load_fairness_datalist(write_datalist(d), "test")
-    with pytest.raises(DatalistError, match=re.escape("field 'task': expected one of ['classification', 'segmentation'] but got 'detection'")):
+    message = "field 'task': expected one of ['classification', 'segmentation'] but got 'detection'"
+    with pytest.raises(DatalistError, match=re.escape(message)):
         validate_datalist({**d, "task": "detection"}, tmp_path)
 
 
