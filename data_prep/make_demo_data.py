@@ -3,10 +3,14 @@
 
     python data_prep/make_demo_data.py --out data/demo
     python -m data_prep.make_demo_data --out data/demo --bias-strength 0.5 --seed 1
+    python -m data_prep.make_demo_data --out data/cue --what derm --derm-scenario "representation=0.2,group_cue=1"
+    python -m data_prep.make_demo_data --out data/anatomy --what ct --ct-scenario "default,anatomy=1"
+    python -m data_prep.make_demo_data --list-scenarios
 
 Writes ``<out>/derm/datalist.json`` (2D RGB skin-lesion classification, group = skin tone) and
 ``<out>/ct/datalist.json`` + ``<out>/ct/datalist_dicom.json`` (3D segmentation as NIfTI and as DICOM series, group =
-sex). The planted bias is documented in ``monai_fairness.data.synthetic``.
+sex). The planted bias is a scenario of named mechanisms, each with a knob (``--list-scenarios``; documented in
+``monai_fairness.data.scenarios``); without one, the ``default`` scenario, the data the project's numbers come from.
 """
 
 from __future__ import annotations
@@ -16,7 +20,19 @@ import os
 import sys
 import time
 
+from monai_fairness.data.scenarios import MECHANISMS, PRESETS
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
+
+
+def _list_scenarios() -> str:
+    lines = []
+    for task, mechanisms in MECHANISMS.items():
+        lines.append(f"{task}:")
+        for m in mechanisms.values():
+            lines.append(f"  {m.name}: {m.knob} (alone: {m.default:g}; off: {m.off:g})")
+        for name, knobs in PRESETS[task].items():
+            lines.append(f"  preset {name}: " + ",".join(f"{k}={v:g}" for k, v in knobs.items()))
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,15 +40,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="data/demo", help="output folder (default: data/demo)")
     p.add_argument("--what", choices=("all", "derm", "ct"), default="all", help="which set(s) to generate")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--bias-strength", type=float, default=1.0, help="0 (rarity only) .. 1 (full planted bias)")
+    p.add_argument(
+        "--bias-strength", type=float, default=None, help="default scenario only: 0 (rarity only) .. 1 (default)"
+    )
     p.add_argument("--derm-cases", type=int, default=1200)
     p.add_argument("--derm-size", type=int, default=64, help="image side in pixels")
-    p.add_argument("--derm-minority-fraction", type=float, default=0.2, help="fraction of dark-skin cases")
+    p.add_argument(
+        "--derm-minority-fraction", type=float, default=None, help="default scenario only: dark-skin share (0.2)"
+    )
+    p.add_argument("--derm-scenario", default=None, help='dermatology mechanisms, e.g. "default,label_noise=0.1"')
     p.add_argument("--ct-cases", type=int, default=150)
     p.add_argument("--ct-size", type=int, default=32, help="volume side in voxels")
-    p.add_argument("--ct-minority-fraction", type=float, default=0.3, help="fraction of female cases")
+    p.add_argument("--ct-minority-fraction", type=float, default=None, help="default scenario only: female share (0.3)")
+    p.add_argument("--ct-scenario", default=None, help='CT mechanisms, e.g. "representation=0.3,anatomy=1"')
     p.add_argument("--no-dicom", action="store_true", help="skip writing the CT set as DICOM series")
+    p.add_argument("--list-scenarios", action="store_true", help="print every mechanism and its knob, and exit")
     args = p.parse_args(argv)
+    if args.list_scenarios:
+        print(_list_scenarios())
+        return 0
     start = time.time()
     if args.what in ("all", "derm"):
         path = make_skin_lesion_dataset(
@@ -42,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             minority_fraction=args.derm_minority_fraction,
             bias_strength=args.bias_strength,
             seed=args.seed,
+            scenario=args.derm_scenario,
         )
         print(f"dermatology datalist: {path}")
     if args.what in ("all", "ct"):
@@ -53,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             bias_strength=args.bias_strength,
             write_dicom=not args.no_dicom,
             seed=args.seed,
+            scenario=args.ct_scenario,
         )
         for kind, path in paths.items():
             print(f"CT datalist ({kind}): {path}")

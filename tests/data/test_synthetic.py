@@ -60,6 +60,7 @@ def test_planted_effects_are_present(tmp_path):
     corr_light = np.corrcoef(light.marker, light.label)[0, 1]
     corr_dark = np.corrcoef(dark.marker, dark.label)[0, 1]
     assert corr_light > 0.7 and abs(corr_dark) < 0.3
+
     # lesion contrast: centre darkness relative to the border, lower on dark skin
     def contrast(rows):
         vals = []
@@ -81,26 +82,52 @@ def test_bad_generator_arguments(tmp_path):
 def test_cli_help_and_run(tmp_path):
     env = {**os.environ, "PYTHONPATH": REPO_ROOT}
     out = subprocess.run(
-        [sys.executable, "-m", "data_prep.make_demo_data", "--out", str(tmp_path), "--what", "ct", "--ct-cases", "4",
-         "--ct-size", "16", "--no-dicom"], capture_output=True, text=True, env=env, cwd=REPO_ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "data_prep.make_demo_data",
+            "--out",
+            str(tmp_path),
+            "--what",
+            "ct",
+            "--ct-cases",
+            "4",
+            "--ct-size",
+            "16",
+            "--no-dicom",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        check=True,
     )
     assert "CT datalist (nifti)" in out.stdout and not (tmp_path / "ct" / "dicom").exists()
+
+
+def erm_accuracy_gap(data) -> float:
+    """Train the ERM bundle with small settings (32 px, 6 epochs) on ``data`` and return its test accuracy gap."""
+    common = {
+        "dataset_dir": str(data),
+        "ckpt_dir": str(data / "models"),
+        "output_dir": str(data / "eval"),
+        "image_size": [32, 32],
+        "batch_size": 32,
+        "n_bootstrap": 0,
+    }
+    bundle = bundle_path("erm_skin_lesion_classification")
+    run_bundle(bundle, ["train.json"], {**common, "max_epochs": 6})
+    run_bundle(bundle, ["train.json", "evaluate.json"], common)
+    with open(data / "eval" / "model" / "report.json") as f:
+        return json.load(f)["fairness"]["accuracy_gap"]
 
 
 @pytest.mark.slow
 def test_erm_gap_grows_with_bias_strength(tmp_path):
     """ERM (the bundle itself, small settings) on bias 0 vs bias 1 data: the accuracy gap must grow clearly."""
-    bundle = bundle_path("erm_skin_lesion_classification")
     gaps = {}
     for bias in (0.0, 1.0):
         data = tmp_path / f"bias{bias}"
         make_skin_lesion_dataset(str(data), n_cases=800, image_size=32, bias_strength=bias, seed=11)
-        common = {
-            "dataset_dir": str(data), "ckpt_dir": str(data / "models"), "output_dir": str(data / "eval"),
-            "image_size": [32, 32], "batch_size": 32, "n_bootstrap": 0,
-        }
-        run_bundle(bundle, ["train.json"], {**common, "max_epochs": 6})
-        run_bundle(bundle, ["train.json", "evaluate.json"], common)
-        with open(data / "eval" / "model" / "report.json") as f:
-            gaps[bias] = json.load(f)["fairness"]["accuracy_gap"]
+        gaps[bias] = erm_accuracy_gap(data)
     assert gaps[1.0] > gaps[0.0] + 0.1, gaps
