@@ -22,13 +22,13 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO_ROOT, "bundles", "apple_ct_segmentation", "configs", "inference.json")
 
 
-def run(volume: int = 96, rounds: int = 100) -> dict[str, Any]:
+def run(volume: int = 96, rounds: int = 100, roi_size: list[int] | None = None) -> dict[str, Any]:
     parser = ConfigParser()
     parser.read_config(CONFIG)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     apple = parser.get_parsed_content("network_def").to(device).eval()
     torch.nn.init.normal_(apple.perturber.out.weight, std=0.1)  # a trained perturber is not the zero start
-    roi = parser.get_parsed_content("roi_size")
+    roi = roi_size or parser.get_parsed_content("roi_size")
     inferer = SlidingWindowInferer(roi_size=roi, sw_batch_size=4, overlap=0.25)
     x = torch.rand(1, 1, volume, volume, volume, device=device)
 

@@ -9,7 +9,8 @@ python -m benchmarks.run --only apple_latency
 python -m benchmarks.run --only study_bootstrap
 
 Efficacy runs that train every method are separate: python -m benchmarks.efficacy_study --help (the study command on
-the demo data, evaluated on a large fresh draw, 3 seeds).
+the demo data, evaluated on a large fresh draw, 3 seeds); so is the GPU check: python -m benchmarks.gpu_check
+(bash benchmarks/gpu_check.sh on a GPU machine without internet).
 """
 
 from __future__ import annotations
