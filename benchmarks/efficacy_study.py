@@ -1,17 +1,18 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 """Every efficacy number of the project: the study on the demo data, evaluated on a large fresh draw, 3 seeds.
 
-    python -m benchmarks.efficacy_study --task classification    # about 2.5 hours on 2 CPU cores
-    python -m benchmarks.efficacy_study --task segmentation      # about 1.5 hours
+    python -m benchmarks.efficacy_study --task classification    # hours on 2 CPU cores (5-15 min a training run)
+    python -m benchmarks.efficacy_study --task segmentation      # about as long; finished runs are reused on a rerun
 
 Each method trains on the default demo data (``data/demo``, generator seed 0; ``make demo`` writes the same) with
 its bundle's defaults, one run per seed, and every model is evaluated on a **fresh draw** of the same generator
 (seed 2000, every case in its test split; never used for training, model selection or choosing any default):
 
-- classification: 3,000 skin images, 600 of them dark skin; ERM, re-sampling, re-weighting, FairDi with its controls
-  ``erm_matched`` and ``student_no_kd``, SCP with its control ``finetune_only``;
-- segmentation: 200 CT volumes, 60 of them women; ERM, re-sampling, re-weighting, FairDi with its two controls,
-  APPLE (on the frozen ERM segmentor) with its control ``perturber_no_adversary``.
+- classification: 3,000 skin images, 600 of them dark skin; ERM, re-sampling, re-weighting, GroupDRO, adversarial
+  debiasing, group-specific thresholds on the ERM model, FairDi with its controls ``erm_matched`` and
+  ``student_no_kd``, SCP with its control ``finetune_only``;
+- segmentation: 200 CT volumes, 60 of them women; ERM, re-sampling, re-weighting, GroupDRO, adversarial debiasing,
+  FairDi with its two controls, APPLE (on the frozen ERM segmentor) with its control ``perturber_no_adversary``.
 
 Writes ``<workdir>/<task>/study.json`` and ``study.html`` (paired 95 % intervals, verdicts, Pareto plots) and copies
 the JSON to ``benchmarks/results/efficacy_<task>.json``, the numbers the README and the model cards quote. The run
@@ -39,7 +40,8 @@ SETUPS = {
         "make": make_skin_lesion_dataset,
         "fresh_cases": 3000,
         "methods": [
-            "erm", "resampling", "reweighting", "fairdi", "erm_matched", "student_no_kd", "scp", "finetune_only",
+            "erm", "resampling", "reweighting", "groupdro", "adversarial", "thresholds", "fairdi", "erm_matched",
+            "student_no_kd", "scp", "finetune_only",
         ],
     },
     "segmentation": {
@@ -47,8 +49,8 @@ SETUPS = {
         "make": lambda out, **kw: make_ct_segmentation_dataset(out, write_dicom=False, **kw),
         "fresh_cases": 200,
         "methods": [
-            "erm", "resampling", "reweighting", "fairdi", "erm_matched", "student_no_kd", "apple",
-            "perturber_no_adversary",
+            "erm", "resampling", "reweighting", "groupdro", "adversarial", "fairdi", "erm_matched", "student_no_kd",
+            "apple", "perturber_no_adversary",
         ],
     },
 }  # fmt: skip
@@ -84,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         n_bootstrap=args.n_bootstrap,
     )
     study["settings"]["benchmark"] = {
-        "command": f"python -m benchmarks.efficacy_study --task {args.task} --seeds {' '.join(map(str, args.seeds))}",
+        "command": f"python -m benchmarks.efficacy_study --task {args.task} --seeds {' '.join(map(str, args.seeds))}"
+        + (f" --methods {' '.join(args.methods)}" if args.methods else ""),
         "fresh_draw": f"{setup['fresh_cases']} cases, generator seed 2000, every case in the test split",
         "wall_time_s": round(time.time() - start),
     }
