@@ -9,10 +9,11 @@ its bundle's defaults, one run per seed, and every model is evaluated on a **fre
 (seed 2000, every case in its test split; never used for training, model selection or choosing any default):
 
 - classification: 3,000 skin images, 600 of them dark skin; ERM, re-sampling, re-weighting, GroupDRO, adversarial
-  debiasing, group-specific thresholds on the ERM model, FairDi with its controls ``erm_matched`` and
-  ``student_no_kd``, SCP with its control ``finetune_only``;
+  debiasing, group-specific thresholds on the ERM model, FairDi (and its paper-shaped variant) with its controls
+  ``erm_matched`` and ``student_no_kd``, SCP with its control ``finetune_only``;
 - segmentation: 200 CT volumes, 60 of them women; ERM, re-sampling, re-weighting, GroupDRO, adversarial debiasing,
-  FairDi with its two controls, APPLE (on the frozen ERM segmentor) with its control ``perturber_no_adversary``.
+  FairDi (and its paper-shaped variant) with its two controls, APPLE (on the frozen ERM segmentor) with its control
+  ``perturber_no_adversary``.
 
 Writes ``<workdir>/<task>/study.json`` and ``study.html`` (paired 95 % intervals, verdicts, Pareto plots) and copies
 the JSON to ``benchmarks/results/efficacy_<task>.json``, the numbers the README and the model cards quote. The run
@@ -40,8 +41,8 @@ SETUPS = {
         "make": make_skin_lesion_dataset,
         "fresh_cases": 3000,
         "methods": [
-            "erm", "resampling", "reweighting", "groupdro", "adversarial", "thresholds", "fairdi", "erm_matched",
-            "student_no_kd", "scp", "finetune_only",
+            "erm", "resampling", "reweighting", "groupdro", "adversarial", "thresholds", "fairdi", "fairdi_paper",
+            "erm_matched", "student_no_kd", "scp", "finetune_only",
         ],
     },
     "segmentation": {
@@ -49,8 +50,8 @@ SETUPS = {
         "make": lambda out, **kw: make_ct_segmentation_dataset(out, write_dicom=False, **kw),
         "fresh_cases": 200,
         "methods": [
-            "erm", "resampling", "reweighting", "groupdro", "adversarial", "fairdi", "erm_matched", "student_no_kd",
-            "apple", "perturber_no_adversary",
+            "erm", "resampling", "reweighting", "groupdro", "adversarial", "fairdi", "fairdi_paper", "erm_matched",
+            "student_no_kd", "apple", "perturber_no_adversary",
         ],
     },
 }  # fmt: skip

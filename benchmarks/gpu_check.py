@@ -46,18 +46,21 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "demo": {"classification": {"image_size": [64, 64], "batch_size": 32}, "segmentation": {"batch_size": 2}},
 }
 DATA = {"real": {"derm_px": 224, "ct_voxels": 112}, "demo": {"derm_px": 64, "ct_voxels": 32}}
+STUDENT_FIS_KD = ["train.json", "train_student.json", "train_student_fis_kd.json"]  # the paper-shaped student
 STAGES: dict[str, list[tuple[str, str, list[str]]]] = {
     "classification": [
         ("erm", "erm_skin_lesion_classification", ["train.json"]),
         ("groupdro", "fairdi_skin_lesion_classification", ["train.json", "train_groupdro.json"]),
         ("adversarial", "fairdi_skin_lesion_classification", ["train.json", "train_adversarial.json"]),
         ("fairdi_student", "fairdi_skin_lesion_classification", ["train.json", "train_student.json"]),
+        ("fairdi_student_fis_kd", "fairdi_skin_lesion_classification", STUDENT_FIS_KD),
     ],
     "segmentation": [
         ("erm", "erm_ct_segmentation", ["train.json"]),
         ("groupdro", "fairdi_ct_segmentation", ["train.json", "train_groupdro.json"]),
         ("adversarial", "fairdi_ct_segmentation", ["train.json", "train_adversarial.json"]),
         ("fairdi_student", "fairdi_ct_segmentation", ["train.json", "train_student.json"]),
+        ("fairdi_student_fis_kd", "fairdi_ct_segmentation", STUDENT_FIS_KD),
         ("apple_perturber", "apple_ct_segmentation", ["train.json", "train_apple.json"]),
     ],
 }

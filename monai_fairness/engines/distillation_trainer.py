@@ -7,9 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+from torch.utils.data import DataLoader
 
+from monai_fairness.data.group_sampling import endless
+from monai_fairness.engines.fis_trainer import draw_group_losses
 from monai_fairness.engines.group_trainer import GroupAwareTrainer
 from monai_fairness.losses.distillation import DistillationLoss, FairDistillationLoss, GroupRoutedDistillationLoss
+from monai_fairness.losses.fair_identity_scaling import FairIdentityScalingLoss, FairIdentityScalingObjective
 from monai_fairness.networks.teacher_set import FrozenTeacherSet
 
 __all__ = ["DistillationTrainer"]
@@ -32,6 +36,11 @@ class DistillationTrainer(GroupAwareTrainer):
         kd_loss: default ``DistillationLoss(temperature=4, activation="softmax")``.
         kd_weight: ``lambda_KD``; default 1.
         task_weight: weight of ``loss_function``; default 1.
+        group_loaders: ``{group_id: DataLoader}`` of single-group batches: makes the task term Fair Identity Scaling
+            over ``loss_function`` (which then has ``reduction="none"``), as in the paper-shaped variant
+            ``lambda * tau^2 * KL + (1 - lambda) * FIS`` (``train_student_fis_kd.json``); None (default): plain mean
+            task loss.
+        fis_loss: the FIS loss with ``group_loaders``; default ``FairIdentityScalingLoss()``.
         args, kwargs: :class:`GroupAwareTrainer` arguments (``stage`` defaults to ``"train_student"``).
 
     Raises:
@@ -45,10 +54,17 @@ class DistillationTrainer(GroupAwareTrainer):
         kd_loss: DistillationLoss | None = None,
         kd_weight: float = 1.0,
         task_weight: float = 1.0,
+        group_loaders: Mapping[int, DataLoader] | None = None,
+        fis_loss: FairIdentityScalingLoss | None = None,
         **kwargs: Any,
     ):
         kwargs.setdefault("stage", "train_student")
         super().__init__(*args, **kwargs)
+        self._group_iters = {int(k): endless(v) for k, v in (group_loaders or {}).items()}
+        if group_loaders is not None and not self._group_iters:
+            raise ValueError("group_loaders expected one loader per group but got none.")
+        if self._group_iters:
+            self.objective = FairIdentityScalingObjective(self.objective, fis_loss)
         if teachers is None and float(kd_weight) == 0:
             self.teachers = None
             self.objective = FairDistillationLoss(self.objective, None, kd_weight, task_weight)
@@ -73,4 +89,7 @@ class DistillationTrainer(GroupAwareTrainer):
     def compute_losses(
         self, inputs: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pred: torch.Tensor
     ) -> Mapping[str, torch.Tensor]:
-        return self.objective(pred, targets, groups, inputs)
+        if not self._group_iters:
+            return self.objective(pred, targets, groups, inputs)
+        group_losses = draw_group_losses(self, self._group_iters, self.objective.task_loss)
+        return self.objective(pred, targets, groups, inputs, group_losses)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import torch
@@ -13,7 +13,20 @@ from monai_fairness.data.group_sampling import endless
 from monai_fairness.engines.group_trainer import GroupAwareTrainer
 from monai_fairness.losses.fair_identity_scaling import FairIdentityScalingLoss, FairIdentityScalingObjective
 
-__all__ = ["FISTrainer"]
+__all__ = ["FISTrainer", "draw_group_losses"]
+
+
+def draw_group_losses(
+    engine: GroupAwareTrainer, group_iters: Mapping[int, Iterator], objective: FairIdentityScalingObjective
+) -> dict[int, torch.Tensor]:
+    """One extra batch from each group's endless loader, run through ``engine.network`` as it is (train mode) under
+    ``no_grad``: ``{k: per-sample task losses (N_k,)}``, what :class:`FairIdentityScalingLoss` needs each step."""
+    group_losses = {}
+    with torch.no_grad():
+        for k, it in group_iters.items():
+            batch = engine.prepare_batch(next(it), engine.state.device, engine.non_blocking, **engine.to_kwargs)
+            group_losses[k] = objective.sample_losses(engine.inferer(batch[0], engine.network), batch[1]).float()
+    return group_losses
 
 
 class FISTrainer(GroupAwareTrainer):
@@ -52,9 +65,4 @@ class FISTrainer(GroupAwareTrainer):
     def compute_losses(
         self, inputs: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pred: torch.Tensor
     ) -> Mapping[str, torch.Tensor]:
-        group_losses = {}
-        with torch.no_grad():
-            for k, it in self._group_iters.items():
-                batch = self.prepare_batch(next(it), self.state.device, self.non_blocking, **self.to_kwargs)
-                group_losses[k] = self.objective.sample_losses(self.inferer(batch[0], self.network), batch[1]).float()
-        return self.objective(pred, targets, groups, group_losses)
+        return self.objective(pred, targets, groups, draw_group_losses(self, self._group_iters, self.objective))

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
 from monai.utils import StrEnum, look_up_option
 from torch.nn.modules.loss import _Loss
 
+from monai_fairness.losses.fair_identity_scaling import FairIdentityScalingObjective
 from monai_fairness.networks.teacher_set import FrozenTeacherSet
 
 __all__ = ["DistillationLoss", "FairDistillationLoss", "GroupRoutedDistillationLoss", "KDActivation"]
@@ -100,8 +101,14 @@ class FairDistillationLoss(_Loss):
     temperature 4 and unit weights are our choices (``docs/methods.md``). Returns ``{"loss": L, "task": L_task,
     "kd": L_KD}`` so that trainers log each part.
 
+    The paper-shaped variant (a third-party reimplementation's reading, not the authors' code: ``docs/methods.md``)
+    is ``lambda * tau^2 * KL + (1 - lambda) * FIS``: ``kd_weight = lambda``, ``task_weight = 1 - lambda`` and a
+    :class:`~monai_fairness.losses.FairIdentityScalingObjective` as ``task_loss``, which then needs the extra
+    per-group losses (``group_losses``) that :class:`~monai_fairness.engines.DistillationTrainer` draws.
+
     Args:
-        task_loss: the task loss (e.g. ``CrossEntropyLoss()``, ``DiceCELoss``); its mean is taken.
+        task_loss: the task loss (e.g. ``CrossEntropyLoss()``, ``DiceCELoss``; its mean is taken), or a
+            ``FairIdentityScalingObjective`` (its FIS-weighted loss is the task term).
         kd: the group-routed distillation term (None only with ``kd_weight`` 0: a control without teachers).
         kd_weight: ``lambda_KD >= 0``.
         task_weight: weight of the task loss, ``>= 0``.
@@ -126,11 +133,27 @@ class FairDistillationLoss(_Loss):
         self.task_loss, self.kd = task_loss, kd
         self.kd_weight, self.task_weight = float(kd_weight), float(task_weight)
 
+    @property
+    def needs_group_losses(self) -> bool:
+        """True when the task term is FIS, which needs the extra per-group losses of each iteration."""
+        return isinstance(self.task_loss, FairIdentityScalingObjective)
+
     def forward(
-        self, student_logits: torch.Tensor, target: torch.Tensor, groups: torch.Tensor, images: torch.Tensor
+        self,
+        student_logits: torch.Tensor,
+        target: torch.Tensor,
+        groups: torch.Tensor,
+        images: torch.Tensor,
+        group_losses: Mapping[int, torch.Tensor] | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Args: student logits ``(B, C, ...)``, target, group ids ``(B,)``, the student's input ``(B, C_in, ...)``."""
-        task = self.task_loss(student_logits, target).mean()
+        """Args: student logits ``(B, C, ...)``, target, group ids ``(B,)``, the student's input ``(B, C_in, ...)``,
+        and with a FIS task term the extra per-group losses ``{k: (N_k,)}``."""
+        if self.needs_group_losses:
+            if group_losses is None:
+                raise ValueError("group_losses expected (extra losses per group) with a FIS task term but got None.")
+            task = self.task_loss(student_logits, target, groups, group_losses)["loss"]
+        else:
+            task = self.task_loss(student_logits, target).mean()
         if self.kd_weight == 0 or self.kd is None:  # the control without distillation: no teacher forward at all
             kd = torch.zeros((), device=student_logits.device)
         else:

@@ -8,6 +8,7 @@ from .apple_segmentor import APPLESegmentor
 from .attribute_discriminator import AttributeDiscriminator
 from .frozen import adopt_segmentor_checkpoint, freeze, load_frozen_segmentor, state_checksum
 from .gradient_reversal import FeatureTap, GradientReversal, feature_channels
+from .head_only import train_head_only
 from .latent_layers import LatentSpec, candidate_layers, default_latent_spec, get_latent_module, resolve_latent_spec
 from .latent_perturber import LatentPerturber
 from .pretrained import load_pretrained_weights, map_pretrained_keys
@@ -33,4 +34,5 @@ __all__ = [
     "load_frozen_segmentor",
     "resolve_latent_spec",
     "state_checksum",
+    "train_head_only",
 ]

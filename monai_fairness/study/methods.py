@@ -112,6 +112,16 @@ METHODS: dict[str, MethodSpec] = {
             ("student", ("train.json", "train_student.json"), {}),
         ),
     ),
+    "fairdi_paper": MethodSpec(
+        "fairdi_paper",
+        "FairDi, paper-shaped (a third-party reading): head-only teachers, student lambda KL + (1 - lambda) FIS",
+        "fairdi",
+        (
+            ("backbone", ("train.json", "train_backbone.json"), {}),
+            ("teacher_g{group}", ("train.json", "train_teacher.json", "train_teacher_head.json"), {}),
+            ("student", ("train.json", "train_student.json", "train_student_fis_kd.json"), {}),
+        ),
+    ),
     "scp": MethodSpec(
         "scp",
         "SCP: the ERM model's skin-tone channels pruned, fine-tuned",

@@ -13,7 +13,7 @@ from torch import nn
 
 from monai_fairness.data import DatalistError, group_loaders
 from monai_fairness.engines import DistillationTrainer, FISTrainer, GroupAwareTrainer
-from monai_fairness.losses import GroupReweightedLoss
+from monai_fairness.losses import FairDistillationLoss, FairIdentityScalingObjective, GroupReweightedLoss
 from monai_fairness.networks import FrozenTeacherSet
 
 
@@ -199,3 +199,41 @@ def test_the_no_kd_control_needs_no_teachers_and_trains_on_the_task_loss():
     assert float(out["loss_kd"]) == 0.0 and float(out["loss"]) == pytest.approx(float(out["loss_task"]), rel=1e-6)
     with pytest.raises(TypeError, match="None only with kd_weight 0"):
         _student_trainer(_items(), None, kd_weight=0.5)
+
+
+def test_paper_shaped_student_mixes_fis_and_distillation_with_lambda():
+    """lambda * KL + (1 - lambda) * FIS: the task part is the FIS-weighted loss, not the plain mean."""
+    items = _items(30)
+    dataset = Dataset(items)
+    teachers = FrozenTeacherSet([_net(), _net()])
+    net = _net()
+    trainer = DistillationTrainer(
+        device=torch.device("cpu"),
+        max_epochs=1,
+        train_data_loader=DataLoader(dataset, batch_size=8, shuffle=True),
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+        loss_function=nn.CrossEntropyLoss(reduction="none"),
+        teachers=teachers,
+        kd_weight=0.95,
+        task_weight=0.05,
+        group_loaders=group_loaders(dataset, batch_size=5),
+    )
+    assert isinstance(trainer.objective.task_loss, FairIdentityScalingObjective)
+    trainer.run()
+    out = trainer.state.output[0]
+    assert float(out["loss"]) == pytest.approx(0.05 * float(out["loss_task"]) + 0.95 * float(out["loss_kd"]), rel=1e-5)
+
+
+def test_fis_task_term_is_the_fis_loss_and_needs_group_losses():
+    torch.manual_seed(0)
+    fis = FairIdentityScalingObjective(nn.CrossEntropyLoss(reduction="none"))
+    loss = FairDistillationLoss(fis, None, kd_weight=0.0, task_weight=1.0)
+    logits, target = torch.randn(6, 2), torch.tensor([0, 1, 0, 1, 1, 0])
+    groups = torch.tensor([0, 0, 0, 1, 1, 1])
+    group_losses = {0: torch.rand(5), 1: torch.rand(5) + 2.0}
+    expected = fis(logits, target, groups, group_losses)["loss"]
+    assert float(loss(logits, target, groups, logits, group_losses)["task"]) == pytest.approx(float(expected))
+    assert float(expected) != pytest.approx(float(nn.functional.cross_entropy(logits, target)))
+    with pytest.raises(ValueError, match="group_losses expected"):
+        loss(logits, target, groups, logits)
