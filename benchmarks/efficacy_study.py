@@ -12,8 +12,8 @@ its bundle's defaults, one run per seed, and every model is evaluated on a **fre
   debiasing, group-specific thresholds on the ERM model, FairDi (and its paper-shaped variant) with its controls
   ``erm_matched`` and ``student_no_kd``, SCP with its control ``finetune_only``;
 - segmentation: 200 CT volumes, 60 of them women; ERM, re-sampling, re-weighting, GroupDRO, adversarial debiasing,
-  FairDi (and its paper-shaped variant) with its two controls, APPLE (on the frozen ERM segmentor) with its control
-  ``perturber_no_adversary``.
+  FairDi (and its paper-shaped variant) with its two controls, APPLE (and its paper-shaped variant) on the frozen ERM
+  segmentor with its control ``perturber_no_adversary``.
 
 Writes ``<workdir>/<task>/study.json`` and ``study.html`` (paired 95 % intervals, verdicts, Pareto plots) and copies
 the JSON to ``benchmarks/results/efficacy_<task>.json``, the numbers the README and the model cards quote. The run
@@ -51,7 +51,7 @@ SETUPS = {
         "fresh_cases": 200,
         "methods": [
             "erm", "resampling", "reweighting", "groupdro", "adversarial", "fairdi", "fairdi_paper", "erm_matched",
-            "student_no_kd", "apple", "perturber_no_adversary",
+            "student_no_kd", "apple", "apple_paper", "perturber_no_adversary",
         ],
     },
 }  # fmt: skip

@@ -62,6 +62,11 @@ STAGES: dict[str, list[tuple[str, str, list[str]]]] = {
         ("fairdi_student", "fairdi_ct_segmentation", ["train.json", "train_student.json"]),
         ("fairdi_student_fis_kd", "fairdi_ct_segmentation", STUDENT_FIS_KD),
         ("apple_perturber", "apple_ct_segmentation", ["train.json", "train_apple.json"]),
+        (
+            "apple_perturber_paper",
+            "apple_ct_segmentation",
+            ["train.json", "train_apple.json", "train_apple_paper.json"],
+        ),
     ],
 }
 TARGETS = {"groupdro": 1.1, "adversarial": 1.3, "fairdi_student": 1.3}

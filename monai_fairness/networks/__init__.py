@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .apple_segmentor import APPLESegmentor
 from .attribute_discriminator import AttributeDiscriminator
+from .encoder_decoder_perturber import EncoderDecoderPerturber
 from .frozen import adopt_segmentor_checkpoint, freeze, load_frozen_segmentor, state_checksum
 from .gradient_reversal import FeatureTap, GradientReversal, feature_channels
 from .head_only import train_head_only
@@ -17,6 +18,7 @@ from .teacher_set import FrozenTeacherSet, TeacherRouting
 __all__ = [
     "APPLESegmentor",
     "AttributeDiscriminator",
+    "EncoderDecoderPerturber",
     "FeatureTap",
     "FrozenTeacherSet",
     "GradientReversal",

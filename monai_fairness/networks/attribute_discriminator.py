@@ -19,28 +19,56 @@ class AttributeDiscriminator(nn.Module):
     a few large channels dominate and, on the demo data, D_p stayed at chance while a standardised linear probe
     recovered sex from the same pooled latent with 0.87 balanced accuracy).
 
+    ``head="linear_bn"`` is the shape a review of the paper describes: three Linear-BatchNorm blocks ending in the
+    number of attribute classes (``Linear-BN-ReLU``, ``Linear-BN-ReLU``, ``Linear-BN`` to K; the ReLUs and the width
+    are our choices), trained with cross-entropy as the default.
+
     Args:
         channels: C, the latent's channel count.
         num_groups: K, the number of sensitive groups.
-        hidden_channels: width of the hidden layer.
+        hidden_channels: width of the hidden layer(s).
         dropout: dropout before the output layer.
         standardize: the input ``BatchNorm1d(channels, affine=False)``.
+        head: ``"mlp"`` (default: one hidden layer) or ``"linear_bn"`` (three Linear-BatchNorm blocks).
     """
 
+    HEADS = ("mlp", "linear_bn")
+
     def __init__(
-        self, channels: int, num_groups: int, hidden_channels: int = 256, dropout: float = 0.0, standardize: bool = True
+        self,
+        channels: int,
+        num_groups: int,
+        hidden_channels: int = 256,
+        dropout: float = 0.0,
+        standardize: bool = True,
+        head: str = "mlp",
     ) -> None:
         super().__init__()
         if int(num_groups) < 2:
             raise ValueError(f"num_groups expected at least 2 groups but got {num_groups!r}.")
-        self.channels, self.num_groups = int(channels), int(num_groups)
+        if head not in self.HEADS:
+            raise ValueError(f"head expected one of {list(self.HEADS)} but got {head!r}.")
+        self.channels, self.num_groups, self.head = int(channels), int(num_groups), head
         self.norm = nn.BatchNorm1d(self.channels, affine=False) if standardize else None
-        self.mlp = nn.Sequential(
-            nn.Linear(self.channels, hidden_channels),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(hidden_channels, self.num_groups),
-        )
+        if head == "mlp":
+            self.mlp = nn.Sequential(
+                nn.Linear(self.channels, hidden_channels),
+                nn.ReLU(inplace=True),
+                nn.Dropout(dropout),
+                nn.Linear(hidden_channels, self.num_groups),
+            )
+        else:
+            self.mlp = nn.Sequential(
+                nn.Linear(self.channels, hidden_channels),
+                nn.BatchNorm1d(hidden_channels),
+                nn.ReLU(inplace=True),
+                nn.Linear(hidden_channels, hidden_channels),
+                nn.BatchNorm1d(hidden_channels),
+                nn.ReLU(inplace=True),
+                nn.Dropout(dropout),
+                nn.Linear(hidden_channels, self.num_groups),
+                nn.BatchNorm1d(self.num_groups),
+            )
 
     @staticmethod
     def pool(f: torch.Tensor) -> torch.Tensor:
@@ -55,12 +83,18 @@ class AttributeDiscriminator(nn.Module):
                 f"latent expected {self.channels} channels but got {pooled.shape[1]} (shape {tuple(f.shape)})."
             )
         x = pooled.float()
+        # one sample cannot give batch statistics: use the running ones (e.g. a last batch of 1)
+        single = self.training and x.shape[0] == 1
         if self.norm is not None:
-            # one sample cannot give batch statistics: use the running ones (e.g. a last batch of 1)
-            single = self.training and x.shape[0] == 1
             x = (
                 F.batch_norm(x, self.norm.running_mean, self.norm.running_var, training=False)
                 if single
                 else self.norm(x)
             )
-        return self.mlp(x)
+        if not single or self.head == "mlp":
+            return self.mlp(x)
+        self.mlp.eval()
+        try:
+            return self.mlp(x)
+        finally:
+            self.mlp.train()

@@ -143,6 +143,17 @@ METHODS: dict[str, MethodSpec] = {
         eval_configs=("train.json", "train_apple.json", "evaluate.json"),
         erm_override="segmentor_checkpoint",
     ),
+    "apple_paper": MethodSpec(
+        "apple_paper",
+        "APPLE, paper-shaped (a review's reading): encoder-decoder G_p at the bottleneck, Linear-BN D_p",
+        "apple",
+        (
+            ("pretrain_segmentor", ("train.json", "pretrain_segmentor.json"), {}),
+            ("train_apple", ("train.json", "train_apple.json", "train_apple_paper.json"), {"segmentor_share": 0.0}),
+        ),
+        eval_configs=("train.json", "train_apple.json", "train_apple_paper.json", "evaluate.json"),
+        erm_override="segmentor_checkpoint",
+    ),
 }
 METHODS["thresholds"] = MethodSpec(
     "thresholds",
