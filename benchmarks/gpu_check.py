@@ -1,7 +1,8 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 """The GPU check: each bundle training stage for a fixed number of iterations, built from the bundles' own configs,
-with AMP on CUDA, timed against the ERM stage of the same bundle family on the same batches; the group-metric
-handler's share of an evaluation; APPLE's inference overhead. Prints one JSON document.
+with AMP on CUDA, timed against the ERM stage of the same bundle family on the same batches (the ERM stage is
+MONAI's plain ``SupervisedTrainer`` on the same network, so ``ratio_to_erm`` is the ratio to a plain MONAI step); the
+group-metric handler's share of an evaluation; APPLE's inference overhead. Prints one JSON document.
 
     python -m benchmarks.gpu_check                 # real size on CUDA (224x224, 96^3 patches), demo size on CPU
     python -m benchmarks.gpu_check --size demo     # what CI runs: 64x64, 32^3, a few iterations
