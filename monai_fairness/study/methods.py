@@ -48,6 +48,7 @@ class MethodSpec:
             backbone, segmentor or SCP history).
         eval_name: the folder of its evaluation (``eval/<eval_name>/``); default ``eval_model``.
         eval_overrides: more overrides of its evaluation command.
+        tasks: the tasks it applies to; None: every task its bundle family has a bundle for.
     """
 
     name: str
@@ -63,6 +64,7 @@ class MethodSpec:
     shares: str | None = None
     eval_name: str | None = None
     eval_overrides: tuple[tuple[str, str], ...] = ()
+    tasks: tuple[str, ...] | None = None
 
     @property
     def uses_erm(self) -> bool:
@@ -167,6 +169,7 @@ METHODS["thresholds"] = MethodSpec(
     ),
     simple=True,
     shares="erm",
+    tasks=("classification",),  # a decision threshold exists for binary scores only
 )
 
 CONTROLS: dict[str, MethodSpec] = {
@@ -211,15 +214,12 @@ METHODS.update(CONTROLS)
 SIMPLE_BASELINES = tuple(name for name, spec in METHODS.items() if spec.simple)
 
 
-CLASSIFICATION_ONLY = ("thresholds",)  # a decision threshold exists for binary scores only
-
-
 def methods_for(task: str) -> list[str]:
     """The methods that apply to a task (their bundle family has a bundle for it)."""
     return [
         name
         for name, spec in METHODS.items()
-        if spec.family in BUNDLES.get(task, {}) and (task == "classification" or name not in CLASSIFICATION_ONLY)
+        if spec.family in BUNDLES.get(task, {}) and (spec.tasks is None or task in spec.tasks)
     ]
 
 
