@@ -31,6 +31,7 @@ from .group_index import GroupIndex
 from .group_thresholds import ThresholdCriterion, choose_group_thresholds, per_sample_thresholds
 from .multiclass_parity import compute_scp_parity, scp_num_classes
 from .segmentation import compute_dice_skewness, compute_mean_by_group, compute_segmentation_fairness
+from .task_loss import TaskLossMetric
 from .tradeoff import compute_fate
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "compute_worst_group",
     "GroupMetric",
     "GroupIndex",
+    "TaskLossMetric",
     "ThresholdCriterion",
     "choose_group_thresholds",
     "per_sample_thresholds",

@@ -4,6 +4,7 @@ saved model is a plain network_def state_dict (no attribute head)."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -49,3 +50,21 @@ def test_segmentation_adversary_reads_the_unet_bottleneck(tiny_ct, tmp_path):
     run_bundle(SEG, ["train.json", "train_adversarial.json"], {**common, "val_interval": 1})
     state = torch.load(tmp_path / "m" / "adversarial.pt", weights_only=True)
     assert {k: v.shape for k, v in state.items()} == _network_keys(SEG, {})
+
+
+@pytest.mark.slow
+def test_a_teacher_breaks_ties_of_its_key_metric_with_its_own_validation_loss(tiny_derm, tmp_path):
+    """Teachers validate on their own group only (no group metrics); the selection must still see a validation loss,
+    or a teacher whose own-group AUC is 1.0 from epoch 1 keeps epoch 1 whatever follows."""
+    models = tmp_path / "m"
+    models.mkdir()
+    parser = ConfigParser()
+    parser.read_config(os.path.join(CLS, "configs", "inference.json"))
+    parser.update({"image_size": [32, 32]})
+    torch.save(parser.get_parsed_content("network_def").state_dict(), models / "backbone.pt")
+    common = {"dataset_dir": os.path.dirname(tiny_derm), "ckpt_dir": str(models), "output_dir": str(tmp_path / "e")}
+    common.update({"image_size": [32, 32], "batch_size": 8, "teacher_epochs": 3, "group_id": 0})
+    proc = run_bundle(CLS, ["train.json", "train_teacher.json"], common)
+    assert "val_loss" in proc.stdout + proc.stderr
+    chosen = json.loads((models / "teacher_g0.selection.json").read_text())
+    assert chosen["tie_metric"] == "val_loss" and chosen["tie"] is not None and chosen["tie"] > 0
