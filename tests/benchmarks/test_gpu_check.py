@@ -3,14 +3,21 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from benchmarks import gpu_check
 
 
 @pytest.mark.slow
-def test_gpu_check_runs_every_stage_at_demo_size() -> None:
-    result = gpu_check.run(size="demo", iterations=1, rounds=1, apple_rounds=1)
+def test_gpu_check_runs_every_stage_at_demo_size(capsys, tmp_path) -> None:
+    """The command line as CI runs it: one JSON document on stdout and in --out."""
+    out = tmp_path / "gpu_check.json"
+    args = ["--size", "demo", "--iterations", "1", "--rounds", "1", "--apple-rounds", "1", "--out", str(out)]
+    assert gpu_check.main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert json.loads(out.read_text()) == result
     assert result["size"] == "demo" and result["amp"] is False
     for task, _ in gpu_check.STAGES.items():
         training = result[task]["training"]
