@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .checkpoint_loader import CheckedCheckpointLoader, CheckpointError, load_checkpoint
 from .fairness_report import FairnessReportSaver
+from .gradient_reversal_schedule import GradientReversalSchedule
 from .group_metric import GroupMetricHandler
 from .model_selection import BestModelSelector
 from .predictions_saver import PredictionsSaver
@@ -14,6 +15,7 @@ __all__ = [
     "CheckedCheckpointLoader",
     "CheckpointError",
     "FairnessReportSaver",
+    "GradientReversalSchedule",
     "GroupMetricHandler",
     "PredictionsSaver",
     "TrainingResume",
