@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from monai.handlers import CheckpointSaver
 from monai.utils import IgniteInfo, min_version, optional_import
@@ -64,6 +65,27 @@ class _EvaluatorBest:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.evaluator.state.best_metric = float(state["best_metric"])
         self.evaluator.state.best_metric_epoch = int(state["best_metric_epoch"])
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars (e.g. an early-stopping best score computed by a NumPy metric) as Python numbers, recursively:
+    ``torch.load(weights_only=True)`` refuses NumPy objects, so a checkpoint holding one could not be resumed.
+    Containers without NumPy scalars are returned as they are (a module's ``state_dict`` keeps its metadata)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        items = {k: _plain(v) for k, v in value.items()}
+        if all(items[k] is v for k, v in value.items()):
+            return value
+        return {**items} if not isinstance(value, dict) else type(value)(items)
+    if isinstance(value, (list, tuple)):
+        converted = [_plain(v) for v in value]
+        if all(a is b for a, b in zip(converted, value, strict=True)):
+            return value
+        if hasattr(value, "_fields"):  # a namedtuple
+            return type(value)(*converted)
+        return type(value)(converted)
+    return value
 
 
 def _epoch_of(trainer_state: Mapping[str, Any]) -> int:
@@ -190,7 +212,7 @@ class TrainingResume:
         epoch = int(engine.state.epoch)
         path = os.path.join(self.save_dir, f"checkpoint_epoch={epoch}.pt")
         tmp = path + ".tmp"
-        torch.save({name: obj.state_dict() for name, obj in self.objects.items()}, tmp)
+        torch.save({name: _plain(obj.state_dict()) for name, obj in self.objects.items()}, tmp)
         os.replace(tmp, path)  # atomic: a kill leaves the previous checkpoint or this one, never half a file
         for other_epoch, other in self.checkpoints():
             if other_epoch != epoch:

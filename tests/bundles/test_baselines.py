@@ -68,3 +68,23 @@ def test_a_teacher_breaks_ties_of_its_key_metric_with_its_own_validation_loss(ti
     assert "val_loss" in proc.stdout + proc.stderr
     chosen = json.loads((models / "teacher_g0.selection.json").read_text())
     assert chosen["tie_metric"] == "val_loss" and chosen["tie"] is not None and chosen["tie"] > 0
+
+
+@pytest.mark.slow
+def test_a_teacher_resumes_with_its_early_stopping_state(tiny_derm, tmp_path):
+    """The teacher's early stopping keeps a NumPy best score; its resume checkpoint must still load with
+    weights_only=True, or an interrupted teacher can never resume."""
+    models = tmp_path / "m"
+    models.mkdir()
+    parser = ConfigParser()
+    parser.read_config(os.path.join(CLS, "configs", "inference.json"))
+    parser.update({"image_size": [32, 32]})
+    torch.save(parser.get_parsed_content("network_def").state_dict(), models / "backbone.pt")
+    common = {"dataset_dir": os.path.dirname(tiny_derm), "ckpt_dir": str(models), "output_dir": str(tmp_path / "e")}
+    common.update({"image_size": [32, 32], "batch_size": 8, "group_id": 1})
+    run_bundle(CLS, ["train.json", "train_teacher.json"], {**common, "teacher_epochs": 2})
+    (checkpoint,) = (models / "resume_teacher_g1").iterdir()
+    assert "early_stop" in torch.load(checkpoint, weights_only=True)
+    proc = run_bundle(CLS, ["train.json", "train_teacher.json"], {**common, "teacher_epochs": 3})
+    assert "Epoch[3]" in proc.stdout + proc.stderr
+    assert [p.name for p in (models / "resume_teacher_g1").iterdir()] == ["checkpoint_epoch=3.pt"]
