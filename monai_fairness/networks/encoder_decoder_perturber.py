@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 from monai.networks.blocks import Convolution, ResidualUnit
-from monai.networks.layers.factories import Conv
 from torch import nn
+
+from monai_fairness.networks.latent_perturber import check_latent_shape, zero_output_conv
 
 __all__ = ["EncoderDecoderPerturber"]
 
@@ -70,17 +71,11 @@ class EncoderDecoderPerturber(nn.Module):
             Convolution(spatial_dims, c3, c2, strides=2, kernel_size=3, norm=norm, is_transposed=True),
             Convolution(spatial_dims, c2, c1, strides=2, kernel_size=3, norm=norm, is_transposed=True),
         )
-        self.out = Conv[Conv.CONV, spatial_dims](c1, self.channels, kernel_size=1)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        self.out = zero_output_conv(spatial_dims, c1, self.channels)
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         """Args: latent ``(B, C, *spatial)``. Returns the residual ``G_p(f)``, same shape, elements in (-eps, eps)."""
-        if f.ndim != self.spatial_dims + 2 or f.shape[1] != self.channels:
-            raise ValueError(
-                f"latent expected shape (B, {self.channels}, {', '.join(['*'] * self.spatial_dims)}) but got "
-                f"{tuple(f.shape)}; set the perturber's channels/spatial_dims to the latent layer's output."
-            )
+        check_latent_shape(f, self.channels, self.spatial_dims)
         h = self.decoder(self.bottleneck(self.encoder(f)))
         if h.shape[2:] != f.shape[2:]:
             h = F.interpolate(h, size=f.shape[2:], mode="nearest")

@@ -30,6 +30,23 @@ def _pointwise(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return out.reshape(batch, conv.out_channels, *x.shape[2:])
 
 
+def check_latent_shape(f: torch.Tensor, channels: int, spatial_dims: int) -> None:
+    """ValueError naming the expected and actual shape when ``f`` is not ``(B, channels, *spatial)``."""
+    if f.ndim != spatial_dims + 2 or f.shape[1] != channels:
+        raise ValueError(
+            f"latent expected shape (B, {channels}, {', '.join(['*'] * spatial_dims)}) but got {tuple(f.shape)}; "
+            "set the perturber's channels/spatial_dims to the latent layer's output."
+        )
+
+
+def zero_output_conv(spatial_dims: int, in_channels: int, out_channels: int) -> nn.Module:
+    """A 1x1 convolution whose weight and bias start at zero, so a perturber starts at ``G_p(f) = 0``."""
+    conv = Conv[Conv.CONV, spatial_dims](in_channels, out_channels, kernel_size=1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
+
+
 class LatentPerturber(nn.Module):
     """Perturbation ``G_p(f) = epsilon * tanh(h(f))`` of a latent ``f`` of shape ``(B, C, *spatial)``.
 
@@ -73,17 +90,11 @@ class LatentPerturber(nn.Module):
         blocks: list[nn.Module] = [Convolution(spatial_dims, self.channels, hidden, kernel_size=1, norm=norm)]
         blocks += [Convolution(spatial_dims, hidden, hidden, kernel_size=3, norm=norm) for _ in range(num_blocks - 1)]
         self.blocks = nn.Sequential(*blocks)
-        self.out = Conv[Conv.CONV, spatial_dims](hidden, self.channels, kernel_size=1)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        self.out = zero_output_conv(spatial_dims, hidden, self.channels)
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         """Args: latent ``(B, C, *spatial)``. Returns the residual ``G_p(f)``, same shape, elements in (-eps, eps)."""
-        if f.ndim != self.spatial_dims + 2 or f.shape[1] != self.channels:
-            raise ValueError(
-                f"latent expected shape (B, {self.channels}, {', '.join(['*'] * self.spatial_dims)}) but got "
-                f"{tuple(f.shape)}; set the perturber's channels/spatial_dims to the latent layer's output."
-            )
+        check_latent_shape(f, self.channels, self.spatial_dims)
         first, *rest = self.blocks
         h = first.adn(_pointwise(first.conv, f))  # the 1x1 conv-norm-act block
         for block in rest:

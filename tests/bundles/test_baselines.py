@@ -52,10 +52,8 @@ def test_segmentation_adversary_reads_the_unet_bottleneck(tiny_ct, tmp_path):
     assert {k: v.shape for k, v in state.items()} == _network_keys(SEG, {})
 
 
-@pytest.mark.slow
-def test_a_teacher_breaks_ties_of_its_key_metric_with_its_own_validation_loss(tiny_derm, tmp_path):
-    """Teachers validate on their own group only (no group metrics); the selection must still see a validation loss,
-    or a teacher whose own-group AUC is 1.0 from epoch 1 keeps epoch 1 whatever follows."""
+def _teacher_setup(tiny_derm: str, tmp_path, group_id: int) -> tuple:
+    """A random FIS backbone in ``tmp_path/m`` and the overrides of a tiny teacher stage for ``group_id``."""
     models = tmp_path / "m"
     models.mkdir()
     parser = ConfigParser()
@@ -63,7 +61,16 @@ def test_a_teacher_breaks_ties_of_its_key_metric_with_its_own_validation_loss(ti
     parser.update({"image_size": [32, 32]})
     torch.save(parser.get_parsed_content("network_def").state_dict(), models / "backbone.pt")
     common = {"dataset_dir": os.path.dirname(tiny_derm), "ckpt_dir": str(models), "output_dir": str(tmp_path / "e")}
-    common.update({"image_size": [32, 32], "batch_size": 8, "teacher_epochs": 3, "group_id": 0})
+    common.update({"image_size": [32, 32], "batch_size": 8, "group_id": group_id})
+    return models, common
+
+
+@pytest.mark.slow
+def test_a_teacher_breaks_ties_of_its_key_metric_with_its_own_validation_loss(tiny_derm, tmp_path):
+    """Teachers validate on their own group only (no group metrics); the selection must still see a validation loss,
+    or a teacher whose own-group AUC is 1.0 from epoch 1 keeps epoch 1 whatever follows."""
+    models, common = _teacher_setup(tiny_derm, tmp_path, group_id=0)
+    common["teacher_epochs"] = 3
     proc = run_bundle(CLS, ["train.json", "train_teacher.json"], common)
     assert "val_loss" in proc.stdout + proc.stderr
     chosen = json.loads((models / "teacher_g0.selection.json").read_text())
@@ -74,14 +81,7 @@ def test_a_teacher_breaks_ties_of_its_key_metric_with_its_own_validation_loss(ti
 def test_a_teacher_resumes_with_its_early_stopping_state(tiny_derm, tmp_path):
     """The teacher's early stopping keeps a NumPy best score; its resume checkpoint must still load with
     weights_only=True, or an interrupted teacher can never resume."""
-    models = tmp_path / "m"
-    models.mkdir()
-    parser = ConfigParser()
-    parser.read_config(os.path.join(CLS, "configs", "inference.json"))
-    parser.update({"image_size": [32, 32]})
-    torch.save(parser.get_parsed_content("network_def").state_dict(), models / "backbone.pt")
-    common = {"dataset_dir": os.path.dirname(tiny_derm), "ckpt_dir": str(models), "output_dir": str(tmp_path / "e")}
-    common.update({"image_size": [32, 32], "batch_size": 8, "group_id": 1})
+    models, common = _teacher_setup(tiny_derm, tmp_path, group_id=1)
     run_bundle(CLS, ["train.json", "train_teacher.json"], {**common, "teacher_epochs": 2})
     (checkpoint,) = (models / "resume_teacher_g1").iterdir()
     assert "early_stop" in torch.load(checkpoint, weights_only=True)
