@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 
-from monai_fairness.pipelines.bundle_runner import run_bundle, run_stages
+from monai_fairness.pipelines.bundle_runner import run_bundle, run_stages, workdir_layout
 from monai_fairness.study.methods import BUNDLES, METHODS, MethodSpec
 
 __all__ = ["run_method", "predictions_path"]
@@ -56,17 +56,10 @@ def run_method(
         subprocess.CalledProcessError: When a command fails (its output says why).
     """
     spec = METHODS[method]
-    bundle = _bundle(spec, task, bundles_dir)
     root = os.path.join(os.path.abspath(workdir), f"seed{seed}", _folder(method))
-    ckpt_dir, out_dir = os.path.join(root, "models"), os.path.join(root, "eval")
-    os.makedirs(ckpt_dir, exist_ok=True)
-    common: dict[str, object] = {
-        "dataset_dir": os.path.abspath(dataset_dir),
-        "ckpt_dir": ckpt_dir,
-        "output_dir": out_dir,
-        "seed": seed,
-        **(overrides or {}),
-    }
+    bundle, ckpt_dir, out_dir, common = workdir_layout(
+        _bundle(spec, task, bundles_dir), dataset_dir, root, seed, overrides
+    )
     extra: dict[str, object] = {}
     if spec.uses_erm:
         erm = os.path.join(os.path.abspath(workdir), f"seed{seed}", "erm", "models", "model.pt")
