@@ -77,7 +77,7 @@ def _plain(value: Any) -> Any:
         items = {k: _plain(v) for k, v in value.items()}
         if all(items[k] is v for k, v in value.items()):
             return value
-        return {**items} if not isinstance(value, dict) else type(value)(items)
+        return type(value)(items) if isinstance(value, dict) else items
     if isinstance(value, (list, tuple)):
         converted = [_plain(v) for v in value]
         if all(a is b for a, b in zip(converted, value, strict=True)):

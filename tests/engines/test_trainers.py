@@ -41,7 +41,7 @@ def _digest(module: nn.Module) -> str:
     return h.hexdigest()
 
 
-def _student_trainer(items, teachers, **kw):
+def _student_trainer(items, teachers, loss_function=None, **kw):
     net = _net()
     return DistillationTrainer(
         device=torch.device("cpu"),
@@ -49,7 +49,7 @@ def _student_trainer(items, teachers, **kw):
         train_data_loader=DataLoader(Dataset(items), batch_size=8, shuffle=True),
         network=net,
         optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
-        loss_function=nn.CrossEntropyLoss(),
+        loss_function=loss_function or nn.CrossEntropyLoss(),
         teachers=teachers,
         **kw,
     )
@@ -204,20 +204,13 @@ def test_the_no_kd_control_needs_no_teachers_and_trains_on_the_task_loss():
 def test_paper_shaped_student_mixes_fis_and_distillation_with_lambda():
     """lambda * KL + (1 - lambda) * FIS: the task part is the FIS-weighted loss, not the plain mean."""
     items = _items(30)
-    dataset = Dataset(items)
-    teachers = FrozenTeacherSet([_net(), _net()])
-    net = _net()
-    trainer = DistillationTrainer(
-        device=torch.device("cpu"),
-        max_epochs=1,
-        train_data_loader=DataLoader(dataset, batch_size=8, shuffle=True),
-        network=net,
-        optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+    trainer = _student_trainer(
+        items,
+        FrozenTeacherSet([_net(), _net()]),
         loss_function=nn.CrossEntropyLoss(reduction="none"),
-        teachers=teachers,
         kd_weight=0.95,
         task_weight=0.05,
-        group_loaders=group_loaders(dataset, batch_size=5),
+        group_loaders=group_loaders(Dataset(items), batch_size=5),
     )
     assert isinstance(trainer.objective.task_loss, FairIdentityScalingObjective)
     trainer.run()
