@@ -1,6 +1,7 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
 from __future__ import annotations
 
+from .caching import CACHE_MODES, cache_rate_within, cached_dataset, default_num_workers
 from .datalist import (
     SPLITS,
     TASKS,
@@ -27,6 +28,10 @@ from .preflight import image_header, preflight_datalist
 from .splits import split_in_two, stratified_split
 
 __all__ = [
+    "CACHE_MODES",
+    "cache_rate_within",
+    "cached_dataset",
+    "default_num_workers",
     "SPLITS",
     "TASKS",
     "DatalistError",

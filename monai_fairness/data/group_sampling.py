@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
+from monai.data import DataLoader
+from torch.utils.data import Dataset, RandomSampler, Subset
 
 from monai_fairness.data.datalist import DatalistError
 from monai_fairness.utils.enums import FairnessKeys
@@ -102,7 +103,8 @@ def group_loaders(
     """One loader per group over the items of ``dataset`` (a MONAI dataset with ``.data``), sampled with replacement.
 
     The loaders share ``dataset`` (and so its cache); used for FIS's per-group extra batches. Groups smaller than the
-    batch are drawn with replacement, as every draw is.
+    batch are drawn with replacement, as every draw is. MONAI's ``DataLoader``: its collate flattens the lists of
+    patches that multi-sample crops (``RandCropByPosNegLabeld``, ``num_samples`` > 1) return per item.
 
     Raises:
         DatalistError: When an item has no group.
@@ -112,6 +114,7 @@ def group_loaders(
     for k in sorted(set(groups)):
         subset = Subset(dataset, [i for i, g in enumerate(groups) if g == k])
         sampler = RandomSampler(subset, replacement=True, num_samples=batch_size)
+        kwargs.setdefault("persistent_workers", num_workers > 0)  # a pass is one batch: else workers restart every step
         loaders[k] = DataLoader(subset, batch_size=batch_size, sampler=sampler, num_workers=num_workers, **kwargs)
     return loaders
 
