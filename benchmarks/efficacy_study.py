@@ -5,7 +5,8 @@
     python -m benchmarks.efficacy_study --task segmentation      # about as long; finished runs are reused on a rerun
 
 Each method trains on the default demo data (``data/demo``, generator seed 0; ``make demo`` writes the same) with
-its bundle's defaults, one run per seed, and every model is evaluated on a **fresh draw** of the same generator
+its bundle's defaults and the bundle's ``configs/demo.json`` stacked last (demo sizes, as ``make demo``), one run per
+seed, and every model is evaluated on a **fresh draw** of the same generator
 (seed 2000, every case in its test split; never used for training, model selection or choosing any default):
 
 - classification: 3,000 skin images, 600 of them dark skin; ERM, re-sampling, re-weighting, GroupDRO, adversarial
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir,
         test_datalist=os.path.join(fresh, "datalist.json"),
         n_bootstrap=args.n_bootstrap,
+        demo=True,
     )
     study["settings"]["benchmark"] = {
         "command": f"python -m benchmarks.efficacy_study --task {args.task} --seeds {' '.join(map(str, args.seeds))}"

@@ -39,13 +39,13 @@ from monai_fairness.utils.environment import environment_summary
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLES = os.path.join(REPO_ROOT, "bundles")
+# real: the bundles' defaults (224 px, batch 64; 96^3 patches, two a volume, batch 2); demo: their configs/demo.json
+OVERLAYS = {"real": [], "demo": ["demo.json"]}
 SIZES: dict[str, dict[str, dict[str, Any]]] = {
-    "real": {
-        "classification": {"image_size": [224, 224], "batch_size": 32, "imagenet_stem": True},
-        "segmentation": {"roi_size": [96, 96, 96], "batch_size": 2},
-    },
-    "demo": {"classification": {"image_size": [64, 64], "batch_size": 32}, "segmentation": {"batch_size": 2}},
+    "real": {"classification": {}, "segmentation": {}},
+    "demo": {"classification": {}, "segmentation": {"batch_size": 2}},
 }
+APPLE_ROI = {"real": [96, 96, 96], "demo": None}
 DATA = {"real": {"derm_px": 224, "ct_voxels": 112}, "demo": {"derm_px": 64, "ct_voxels": 32}}
 STUDENT_FIS_KD = ["train.json", "train_student.json", "train_student_fis_kd.json"]  # the paper-shaped student
 STAGES: dict[str, list[tuple[str, str, list[str]]]] = {
@@ -78,9 +78,9 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _parser(bundle: str, configs: list[str], overrides: dict[str, Any]) -> ConfigParser:
+def _parser(bundle: str, configs: list[str], overrides: dict[str, Any], size: str) -> ConfigParser:
     parser = ConfigParser()
-    parser.read_config([os.path.join(BUNDLES, bundle, "configs", c) for c in configs])
+    parser.read_config([os.path.join(BUNDLES, bundle, "configs", c) for c in configs + OVERLAYS[size]])
     parser.update(overrides)
     return parser
 
@@ -139,7 +139,7 @@ def _common(task: str, size: str, data: str, work: str, device: torch.device) ->
         "device": f"$torch.device('{device}')",
         "amp": device.type == "cuda",
         "preflight": False,
-        "cache_rate": 0.0,
+        "cache": "none",
         "num_workers": 0,
         "max_epochs": 1,
         **SIZES[size][task],
@@ -153,7 +153,7 @@ def check_training(
     out: dict[str, Any] = {}
     for name, bundle, configs in STAGES[task]:
         with tempfile.TemporaryDirectory() as work:
-            parser = _parser(bundle, configs, {**_common(task, size, data, work, device), "train#handlers": []})
+            parser = _parser(bundle, configs, {**_common(task, size, data, work, device), "train#handlers": []}, size)
             _stage_files(parser, work)
             trainer = parser.get_parsed_content("train#trainer")
             batches = _prefetch(trainer.data_loader, iterations)
@@ -190,7 +190,7 @@ def check_group_metric_share(
     for variant, extra in (("with", {}), ("without", {"validate#additional_metrics": {}})):
         with tempfile.TemporaryDirectory() as work:
             overrides = {**_common(task, size, data, work, device), "validate#handlers": [], **extra}
-            evaluator = _parser(bundle, ["train.json"], overrides).get_parsed_content("validate#evaluator")
+            evaluator = _parser(bundle, ["train.json"], overrides, size).get_parsed_content("validate#evaluator")
             evaluator.network.eval()
             batches = _prefetch(evaluator.data_loader, iterations)
             times[variant], _ = _time_engine(evaluator, batches, rounds, device)
@@ -244,7 +244,7 @@ def run(
         result["apple_inference"] = apple_latency.run(
             volume=volume,
             rounds=apple_rounds or (20 if device.type == "cuda" else 3),
-            roi_size=SIZES[size]["segmentation"].get("roi_size"),
+            roi_size=APPLE_ROI[size],
         )
     result["wall_s"] = round(time.time() - start, 1)
     result["environment"] = environment_summary()

@@ -3,6 +3,7 @@
 
 python -m benchmarks.run                      # all
 python -m benchmarks.run --only cache_dataset --data-dir data/demo
+python -m benchmarks.run --only data_pipeline          # the real-size data pipeline, about 5 minutes
 python -m benchmarks.run --only fairdi_step
 python -m benchmarks.run --only scp_snnl --only scp_pruned_vs_masked
 python -m benchmarks.run --only apple_latency
@@ -23,12 +24,21 @@ import sys
 
 import torch
 
-from benchmarks import apple_latency, cache_dataset, fairdi_step, report_metrics, scp_scores, study_bootstrap
+from benchmarks import (
+    apple_latency,
+    cache_dataset,
+    data_pipeline,
+    fairdi_step,
+    report_metrics,
+    scp_scores,
+    study_bootstrap,
+)
 from monai_fairness.utils.environment import environment_summary
 
 BENCHMARKS = {
     "apple_latency": lambda data_dir: apple_latency.run(),
     "cache_dataset": lambda data_dir: cache_dataset.run(data_dir),
+    "data_pipeline": lambda data_dir: data_pipeline.run(),
     "report_metrics": lambda data_dir: report_metrics.run(),
     "fairdi_step": lambda data_dir: fairdi_step.run(),
     "scp_snnl": lambda data_dir: scp_scores.run_snnl(),

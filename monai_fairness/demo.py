@@ -84,7 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     workdir = os.path.join(out_dir, "fairdi_skin_lesion_classification")
     overrides = {"max_epochs": str(args.epochs)} if args.epochs is not None else {}
     comparison = run_fairdi(
-        FAIRDI_CLS, os.path.dirname(derm_list), workdir, seed=args.seed, baselines=["erm"], overrides=overrides
+        FAIRDI_CLS,
+        os.path.dirname(derm_list),
+        workdir,
+        seed=args.seed,
+        baselines=["erm"],
+        overrides=overrides,
+        demo=True,
     )
 
     eval_dir = os.path.join(workdir, "eval")
@@ -106,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         scp_dir,
         seed=args.seed,
         vanilla_checkpoint=os.path.join(workdir, "models", "erm.pt"),
+        demo=True,
     )
     print("\n=== SCP: ERM (the 'vanilla' model above) vs pruned + fine-tuned, same test split ===")
     print(format_scp(scp))
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  channel scores:    {os.path.join(scp_dir, 'eval', 'scores', 'channel_scores.png')}")
 
     apple_dir = os.path.join(out_dir, "apple_ct_segmentation")
-    apple = run_apple(APPLE_SEG, os.path.dirname(ct_list), apple_dir, seed=args.seed, overrides=overrides)
+    apple = run_apple(APPLE_SEG, os.path.dirname(ct_list), apple_dir, seed=args.seed, overrides=overrides, demo=True)
     print("\n=== APPLE: frozen CT segmentor vs segmentor + APPLE, test split (Dice; sex groups) ===")
     print(format_apple(apple))
     print("\noutputs:")

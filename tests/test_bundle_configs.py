@@ -44,11 +44,13 @@ def test_every_generated_file_names_its_sources():
 
 def test_method_bundles_share_their_task_base_exactly():
     """One ERM per task: FairDi's erm stage and SCP's vanilla model are the ERM bundle's own train.json (only the
-    deployable file name differs)."""
+    deployable file name differs, and the epoch ids of method stages that a control shares: student_epochs,
+    scp_finetune_epochs, which no ERM item reads)."""
+    method_ids = ("_generated_", "model_file", "student_epochs", "scp_finetune_epochs")
 
     def train(bundle):
         config = json.load(open(os.path.join(REPO_ROOT, "bundles", bundle, "configs", "train.json")))
-        return {k: v for k, v in config.items() if k not in ("_generated_", "model_file")}
+        return {k: v for k, v in config.items() if k not in method_ids}
 
     assert train("fairdi_skin_lesion_classification") == train("erm_skin_lesion_classification")
     assert train("scp_skin_lesion_classification") == train("erm_skin_lesion_classification")

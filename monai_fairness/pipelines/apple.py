@@ -26,6 +26,7 @@ import torch
 
 from monai_fairness.networks.frozen import state_checksum
 from monai_fairness.pipelines.bundle_runner import (
+    overlays_for,
     parse_sets,
     pipeline_parser,
     print_pipeline_result,
@@ -60,11 +61,13 @@ def run_apple(
     force: bool = False,
     segmentor_checkpoint: str | None = None,
     datalist: str | None = None,
+    demo: bool = False,
 ) -> dict:
     """Run every stage (skipping finished ones) and return the segmentor-vs-APPLE comparison.
 
     Args:
         datalist: a datalist file name inside ``dataset_dir`` (e.g. ``datalist_dicom.json``); default the bundle's.
+        demo: stack the bundle's ``configs/demo.json`` (demo sizes) on every command.
 
     Raises:
         FileNotFoundError: When ``segmentor_checkpoint`` does not exist.
@@ -81,19 +84,27 @@ def run_apple(
         pretrain["segmentor_checkpoint"] = os.path.abspath(segmentor_checkpoint)
         # a segmentor trained elsewhere saw none of this training split: APPLE may learn from all of it
         apple["segmentor_share"] = common.get("segmentor_share", 0.0)
+    overlays = overlays_for(demo)
     timings = run_stages(
-        bundle, [("pretrain_segmentor", ["train.json", "pretrain_segmentor.json"], pretrain)], common, ckpt_dir, force
+        bundle,
+        [("pretrain_segmentor", ["train.json", "pretrain_segmentor.json"], pretrain)],
+        common,
+        ckpt_dir,
+        force,
+        overlays,
     )
     segmentor_file = os.path.join(ckpt_dir, "segmentor.pt")
     before = file_checksum(segmentor_file)
     timings.update(
-        run_stages(bundle, [("train_apple", ["train.json", "train_apple.json"], apple)], common, ckpt_dir, force)
+        run_stages(
+            bundle, [("train_apple", ["train.json", "train_apple.json"], apple)], common, ckpt_dir, force, overlays
+        )
     )
     for name, configs in EVALUATIONS.items():
         if os.path.exists(os.path.join(out_dir, name, "report.json")) and not force:
             continue
         timings[f"evaluate_{name}"] = run_bundle(
-            bundle, configs, {**common, "eval_model": name, "n_bootstrap": n_bootstrap}
+            bundle, configs, {**common, "eval_model": name, "n_bootstrap": n_bootstrap}, overlays=overlays
         )
     reports = {"segmentor": os.path.join(out_dir, "segmentor", "report.json")}
     reports["segmentor_apple"] = os.path.join(out_dir, "model", "report.json")
@@ -165,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         args.force,
         args.segmentor_checkpoint,
         args.datalist,
+        demo=args.demo,
     )
     title = "APPLE: frozen segmentor vs segmentor + APPLE on the test split"
     print_pipeline_result(title, format_apple(comparison), args.workdir, start)

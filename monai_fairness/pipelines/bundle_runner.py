@@ -11,12 +11,31 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
-__all__ = ["bundle_command", "run_bundle", "parse_sets", "run_stages", "pipeline_parser", "workdir_layout"]
+__all__ = [
+    "DEMO_OVERLAY",
+    "bundle_command",
+    "run_bundle",
+    "parse_sets",
+    "run_stages",
+    "pipeline_parser",
+    "workdir_layout",
+    "overlays_for",
+]
+
+DEMO_OVERLAY = "demo.json"
 
 
-def bundle_command(bundle: str, configs: Sequence[str], overrides: Mapping[str, object]) -> list[str]:
-    """``python -m monai.bundle run`` on ``bundle/configs/<c>`` (several files as a list literal)."""
-    files = [os.path.join(bundle, "configs", c) for c in configs]
+def overlays_for(demo: bool) -> tuple[str, ...]:
+    """The config files stacked after every command: ``configs/demo.json`` (demo sizes) when ``demo``."""
+    return (DEMO_OVERLAY,) if demo else ()
+
+
+def bundle_command(
+    bundle: str, configs: Sequence[str], overrides: Mapping[str, object], overlays: Sequence[str] = ()
+) -> list[str]:
+    """``python -m monai.bundle run`` on ``bundle/configs/<c>`` (several files as a list literal), ``overlays`` (e.g.
+    ``demo.json``) stacked last."""
+    files = [os.path.join(bundle, "configs", c) for c in [*configs, *overlays]]
     cmd = [sys.executable, "-m", "monai.bundle", "run", "--config_file", repr(files)]
     cmd += ["--meta_file", os.path.join(bundle, "configs", "metadata.json")]
     cmd += ["--logging_file", os.path.join(bundle, "configs", "logging.conf")]
@@ -26,13 +45,19 @@ def bundle_command(bundle: str, configs: Sequence[str], overrides: Mapping[str, 
     return cmd
 
 
-def run_bundle(bundle: str, configs: Sequence[str], overrides: Mapping[str, object], quiet: bool = False) -> float:
+def run_bundle(
+    bundle: str,
+    configs: Sequence[str],
+    overrides: Mapping[str, object],
+    quiet: bool = False,
+    overlays: Sequence[str] = (),
+) -> float:
     """Run one bundle command (printed first, as a user would type it); return its wall time in seconds.
 
     Raises:
         subprocess.CalledProcessError: When the command fails.
     """
-    cmd = bundle_command(bundle, configs, overrides)
+    cmd = bundle_command(bundle, configs, overrides, overlays)
     shown = [f'"{c}"' if c.startswith("[") else shlex.quote(c) for c in cmd]
     print("\n$ " + " ".join(shown), flush=True)
     start = time.time()
@@ -75,28 +100,36 @@ def run_stages(
     common: Mapping[str, object],
     ckpt_dir: str,
     force: bool = False,
+    overlays: Sequence[str] = (),
 ) -> dict[str, float]:
-    """Run ``(name, configs, overrides)`` stages in order; a finished one leaves ``ckpt_dir/<name>.done`` and is
-    skipped on a rerun (unless ``force``). Returns the wall time of each stage that ran."""
+    """Run ``(name, configs, overrides)`` stages in order (``overlays`` stacked last on each); a finished one leaves
+    ``ckpt_dir/<name>.done`` and is skipped on a rerun (unless ``force``). Returns the wall time of each stage that
+    ran."""
     timings = {}
     for name, configs, extra in stages:
         marker = os.path.join(ckpt_dir, f"{name}.done")
         if os.path.exists(marker) and not force:
             print(f"\n[{name}] finished earlier ({marker}); skipped", flush=True)
             continue
-        timings[name] = run_bundle(bundle, configs, {**common, **extra})
+        timings[name] = run_bundle(bundle, configs, {**common, **extra}, overlays=overlays)
         open(marker, "w").close()
     return timings
 
 
 def pipeline_parser(doc: str | None, method: str) -> argparse.ArgumentParser:
-    """The options every method pipeline takes: --bundle, --dataset_dir, --workdir, --seed, --set, --n_bootstrap,
-    --force."""
+    """The options every method pipeline takes: --bundle, --dataset_dir, --workdir, --seed, --demo, --set,
+    --n_bootstrap, --force."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bundle", required=True, help=f"a {method} bundle folder")
     p.add_argument("--dataset_dir", required=True, help="folder holding the datalist")
     p.add_argument("--workdir", required=True, help="models/ and eval/ go here")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="stack the bundle's configs/demo.json on every command (demo sizes, for the embedded demo data); "
+        "without it the bundle's real recipe runs (224 px / 96^3 patches)",
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override for every stage")
     p.add_argument("--n_bootstrap", type=int, default=1000)
     p.add_argument("--force", action="store_true", help="rerun finished stages")

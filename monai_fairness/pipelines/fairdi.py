@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from monai_fairness.data.datalist import group_ids
 from monai_fairness.pipelines.bundle_runner import (
+    overlays_for,
     parse_sets,
     pipeline_parser,
     print_pipeline_result,
@@ -53,8 +54,11 @@ def run_fairdi(
     n_bootstrap: int = 1000,
     force: bool = False,
     datalist_name: str = "datalist.json",
+    demo: bool = False,
 ) -> dict:
     """Run every stage (skipping finished ones) and return the comparison (:mod:`monai_fairness.report.compare`).
+
+    ``demo`` stacks the bundle's ``configs/demo.json`` (demo sizes) on every command.
 
     Raises:
         ValueError: When a baseline name is unknown.
@@ -69,14 +73,18 @@ def run_fairdi(
     stages += [(f"teacher_g{g}", ["train.json", "train_teacher.json"], {"group_id": g}) for g in groups]
     stages += [("student", ["train.json", "train_student.json"], {})]
     stages += [(b, BASELINES[b], {}) for b in baselines]
-    timings = run_stages(bundle, stages, common, ckpt_dir, force)
+    overlays = overlays_for(demo)
+    timings = run_stages(bundle, stages, common, ckpt_dir, force, overlays)
     models = list(baselines) + ["backbone"] + [f"teacher_g{g}" for g in groups] + ["model"]
     for name in models:
         report = os.path.join(out_dir, name, "report.json")
         if os.path.exists(report) and not force:
             continue
         timings[f"evaluate_{name}"] = run_bundle(
-            bundle, ["train.json", "evaluate.json"], {**common, "eval_model": name, "n_bootstrap": n_bootstrap}
+            bundle,
+            ["train.json", "evaluate.json"],
+            {**common, "eval_model": name, "n_bootstrap": n_bootstrap},
+            overlays=overlays,
         )
     reports = {("fairdi_student" if n == "model" else n): os.path.join(out_dir, n, "report.json") for n in models}
     comparison = compare_reports(reports, reference="erm" if "erm" in baselines else None)
@@ -103,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         parse_sets(args.set),
         args.n_bootstrap,
         args.force,
+        demo=args.demo,
     )
     print_pipeline_result("FairDi: side by side on the test split", format_comparison(comparison), args.workdir, start)
     return 0

@@ -23,6 +23,7 @@ import sys
 import time
 
 from monai_fairness.pipelines.bundle_runner import (
+    overlays_for,
     parse_sets,
     pipeline_parser,
     print_pipeline_result,
@@ -45,8 +46,11 @@ def run_scp(
     n_bootstrap: int = 1000,
     force: bool = False,
     vanilla_checkpoint: str | None = None,
+    demo: bool = False,
 ) -> dict:
     """Run every stage (skipping finished ones) and return the ERM-vs-pruned comparison.
+
+    ``demo`` stacks the bundle's ``configs/demo.json`` (demo sizes) on every command.
 
     Raises:
         FileNotFoundError: When ``vanilla_checkpoint`` does not exist.
@@ -63,12 +67,16 @@ def run_scp(
         stages.append(("erm", ["train.json"], {}))
     stages.append(("score", ["train.json", "score.json"], {}))
     stages.append(("prune_finetune", ["train.json", "score.json", "prune_finetune.json"], {}))
-    timings = run_stages(bundle, stages, common, ckpt_dir, force)
+    overlays = overlays_for(demo)
+    timings = run_stages(bundle, stages, common, ckpt_dir, force, overlays)
     for name in ("erm", "model"):
         if os.path.exists(os.path.join(out_dir, name, "report.json")) and not force:
             continue
         timings[f"evaluate_{name}"] = run_bundle(
-            bundle, ["train.json", "evaluate.json"], {**common, "eval_model": name, "n_bootstrap": n_bootstrap}
+            bundle,
+            ["train.json", "evaluate.json"],
+            {**common, "eval_model": name, "n_bootstrap": n_bootstrap},
+            overlays=overlays,
         )
     reports = {"erm": os.path.join(out_dir, "erm", "report.json")}
     reports["scp_pruned"] = os.path.join(out_dir, "model", "report.json")
@@ -123,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         args.n_bootstrap,
         args.force,
         args.vanilla_checkpoint,
+        demo=args.demo,
     )
     print_pipeline_result("SCP: ERM (vanilla) vs pruned on the test split", format_scp(comparison), args.workdir, start)
     return 0

@@ -2,7 +2,7 @@
 """Which mitigation makes a model fairer on your data, and is the effect larger than noise?
 
     python -m monai_fairness.study --dataset_dir data/demo/derm --methods erm resampling fairdi scp \\
-        --seeds 0 1 2 --workdir runs/study_derm
+        --seeds 0 1 2 --workdir runs/study_derm --demo
 
 For every seed, trains each method with its bundle (ordinary `python -m monai.bundle run` commands, printed before
 they run; a method that starts from ERM reuses the seed's ERM model), evaluates every model on the same test split
@@ -10,7 +10,8 @@ they run; a method that starts from ERM reuses the seed's ERM model), evaluates 
 resampled cases for every model, pooled over seeds). Writes <workdir>/study.json and a self-contained
 <workdir>/study.html (tables with 95 % intervals, Pareto plots, one verdict per method) and prints the summary. A
 method "cuts the gap" only where the 95 % interval of the paired difference excludes zero. Finished runs are reused
-on a rerun; an interrupted one resumes from its last checkpoint.
+on a rerun; an interrupted one resumes from its last checkpoint. The bundles run their real recipes (224 px,
+96^3 patches); --demo stacks each bundle's configs/demo.json, the demo sizes of the embedded demo data.
 
 Methods: both tasks erm, resampling, reweighting, groupdro, adversarial, fairdi (controls erm_matched,
 student_no_kd); classification also scp (control finetune_only); segmentation also apple (control
@@ -55,6 +56,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="config override for every bundle command"
     )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="stack each bundle's configs/demo.json on every command (demo sizes, for the embedded demo data); "
+        "without it the bundles' real recipes run (224 px / 96^3 patches)",
+    )
     p.add_argument("--force", action="store_true", help="retrain and re-evaluate everything")
     return p
 
@@ -77,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides=parse_sets(args.set),
             datalist_name=args.datalist_name,
             force=args.force,
+            demo=args.demo,
         )
     except ValueError as e:  # DatalistError and bad arguments: one line a user can act on
         print(f"error: {e}", file=sys.stderr)

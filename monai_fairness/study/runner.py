@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 
-from monai_fairness.pipelines.bundle_runner import run_bundle, run_stages, workdir_layout
+from monai_fairness.pipelines.bundle_runner import overlays_for, run_bundle, run_stages, workdir_layout
 from monai_fairness.study.methods import BUNDLES, METHODS, MethodSpec
 
 __all__ = ["run_method", "predictions_path"]
@@ -46,8 +46,11 @@ def run_method(
     overrides: Mapping[str, object] | None = None,
     test_datalist: str | None = None,
     force: bool = False,
+    demo: bool = False,
 ) -> str:
     """Train (unless finished) and evaluate one method for one seed; return its predictions CSV.
+
+    ``demo`` stacks the bundle's ``configs/demo.json`` (demo sizes) on every command.
 
     The seed's ERM model (``<workdir>/seed<s>/erm/models/model.pt``) must exist for methods that start from ERM.
 
@@ -75,11 +78,12 @@ def run_method(
             stages += [(name.format(group=g), list(configs), {**stage_overrides, "group_id": g}) for g in group_ids]
         else:
             stages.append((name, list(configs), {**stage_overrides, **extra}))
-    run_stages(bundle, stages, common, ckpt_dir, force)
+    overlays = overlays_for(demo)
+    run_stages(bundle, stages, common, ckpt_dir, force, overlays)
     predictions = predictions_path(workdir, seed, method)
     if force or not os.path.isfile(predictions):
         evaluate = {**common, "eval_model": spec.eval_model, "n_bootstrap": 0, **dict(spec.eval_overrides)}
         if test_datalist is not None:
             evaluate.update(datalist=os.path.abspath(test_datalist), eval_split="test")
-        run_bundle(bundle, list(spec.eval_configs), evaluate)
+        run_bundle(bundle, list(spec.eval_configs), evaluate, overlays=overlays)
     return predictions

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from monai_fairness.data.datalist import DatalistError, read_datalist, validate_datalist
+from monai_fairness.pipelines.bundle_runner import overlays_for
 from monai_fairness.report.build import MIN_CI_GROUP_SIZE
 from monai_fairness.study.methods import check_methods, run_order
 from monai_fairness.study.render import render_study_html
@@ -87,8 +88,12 @@ def run_study(
     bundles_dir: str = BUNDLES_DIR,
     datalist_name: str = "datalist.json",
     force: bool = False,
+    demo: bool = False,
 ) -> dict[str, Any]:
-    """Check, train, evaluate, compare; writes ``<workdir>/study.json`` and ``<workdir>/study.html``."""
+    """Check, train, evaluate, compare; writes ``<workdir>/study.json`` and ``<workdir>/study.html``.
+
+    ``demo`` stacks each bundle's ``configs/demo.json`` (demo sizes) on every command; without it the bundles' real
+    recipes run."""
     datalist = os.path.join(dataset_dir, datalist_name)
     data = check_study_inputs(datalist, methods, seeds, reference, test_datalist)
     task = data["task"]
@@ -99,7 +104,14 @@ def run_study(
     for seed in seeds:
         for method in order:
             path = run_method(
-                method, task, seed, **common, overrides=overrides, test_datalist=test_datalist, force=force
+                method,
+                task,
+                seed,
+                **common,
+                overrides=overrides,
+                test_datalist=test_datalist,
+                force=force,
+                demo=demo,
             )
             if method in paths:
                 paths[method].append(path)
@@ -115,6 +127,7 @@ def run_study(
     )
     study["settings"]["data"] = {"datalist": os.path.abspath(datalist), "test_datalist": test_datalist}
     study["settings"]["overrides"] = {k: str(v) for k, v in (overrides or {}).items()}
+    study["settings"]["config_overlays"] = list(overlays_for(demo))
     return write_study(study, workdir, title=f"Fairness study: {os.path.basename(os.path.abspath(dataset_dir))}")
 
 

@@ -25,9 +25,10 @@ META = os.path.join(CONFIGS, "metadata.json")
 TINY = {"roi_size": [16, 16, 16], "val_interval": 1}
 
 
-def _parser(files: list[str], **override) -> ConfigParser:
+def _parser(files: list[str], demo: bool = True, **override) -> ConfigParser:
+    """The config stack ``files``, at demo size (``demo.json`` last) as the tests train it unless ``demo`` is false."""
     parser = ConfigParser()
-    parser.read_config([os.path.join(CONFIGS, f) for f in files])
+    parser.read_config([os.path.join(CONFIGS, f) for f in [*files, *(["demo.json"] if demo else [])]])
     parser.read_meta(META)
     parser.update(override)
     return parser
@@ -36,7 +37,7 @@ def _parser(files: list[str], **override) -> ConfigParser:
 @pytest.mark.slow
 def test_whole_pipeline_one_command_then_inference_and_export(tiny_ct, tmp_path):
     datalist = tiny_ct["nifti"]
-    cmd = [sys.executable, "-m", "monai_fairness.pipelines.apple", "--bundle", BUNDLE]
+    cmd = [sys.executable, "-m", "monai_fairness.pipelines.apple", "--bundle", BUNDLE, "--demo"]
     cmd += ["--dataset_dir", os.path.dirname(datalist), "--workdir", str(tmp_path), "--n_bootstrap", "20"]
     for k, v in {"max_epochs": 2, **TINY}.items():
         cmd += ["--set", f"{k}={v}"]
@@ -213,7 +214,7 @@ def test_pipeline_lets_apple_use_the_whole_split_for_an_adopted_segmentor(tmp_pa
 
     stages = []
 
-    def record(bundle, todo, common, ckpt_dir, force=False):
+    def record(bundle, todo, common, ckpt_dir, force=False, overlays=()):
         stages.extend((name, {**common, **extra}) for name, _, extra in todo)
         if len(stages) == 2:
             raise StopBeforeEvaluation
@@ -235,7 +236,7 @@ def test_verify_metadata_net_and_traced_export(tmp_path):
     infer = os.path.join(CONFIGS, "inference.json")
     verify_metadata(meta_file=META, filepath=SCHEMA)
     verify_net_in_out(net_id="network_def", meta_file=META, config_file=infer)
-    net = _parser(["inference.json"]).get_parsed_content("network_def")
+    net = _parser(["inference.json"], demo=False).get_parsed_content("network_def")  # the real recipe's network
     torch.nn.init.normal_(net.perturber.out.weight, std=0.1)
     torch.save(net.state_dict(), tmp_path / "model.pt")
     ts = tmp_path / "model.ts"

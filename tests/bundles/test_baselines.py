@@ -18,8 +18,9 @@ SEG = bundle_path("fairdi_ct_segmentation")
 
 
 def _network_keys(bundle: str, overrides: dict) -> dict:
+    """Parameter shapes of the deployable network at demo size (inference.json + demo.json), as the tests train it."""
     parser = ConfigParser()
-    parser.read_config(os.path.join(bundle, "configs", "inference.json"))
+    parser.read_config([os.path.join(bundle, "configs", f) for f in ("inference.json", "demo.json")])
     parser.update(overrides)
     return {k: v.shape for k, v in parser.get_parsed_content("network_def").state_dict().items()}
 

@@ -23,7 +23,7 @@ META = os.path.join(CONFIGS, "metadata.json")
 @pytest.mark.slow
 def test_whole_pipeline_one_command_3d(tiny_ct, tmp_path):
     datalist = tiny_ct["nifti"]
-    cmd = [sys.executable, "-m", "monai_fairness.pipelines.fairdi", "--bundle", BUNDLE]
+    cmd = [sys.executable, "-m", "monai_fairness.pipelines.fairdi", "--bundle", BUNDLE, "--demo"]
     cmd += ["--dataset_dir", os.path.dirname(datalist), "--workdir", str(tmp_path), "--n_bootstrap", "20"]
     for k, v in {"max_epochs": 2, "teacher_epochs": 1, "val_interval": 1, "roi_size": [16, 16, 16]}.items():
         cmd += ["--set", f"{k}={v}"]

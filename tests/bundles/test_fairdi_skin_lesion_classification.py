@@ -86,7 +86,7 @@ def test_which_stages_draw_groups_balanced(stage, balanced, tiny_derm, tmp_path)
 
 @pytest.mark.slow
 def test_whole_pipeline_one_command(tiny_derm, tmp_path):
-    cmd = [sys.executable, "-m", "monai_fairness.pipelines.fairdi", "--bundle", BUNDLE]
+    cmd = [sys.executable, "-m", "monai_fairness.pipelines.fairdi", "--bundle", BUNDLE, "--demo"]
     cmd += ["--dataset_dir", os.path.dirname(tiny_derm), "--workdir", str(tmp_path), "--n_bootstrap", "20"]
     cmd += ["--baselines", "erm", "resampling", "reweighting"]
     for k, v in {"max_epochs": 1, "teacher_epochs": 1, "student_epochs": 1, **TINY}.items():

@@ -35,7 +35,7 @@ def _common(datalist: str, tmp_path) -> dict:
 
 @pytest.mark.slow
 def test_whole_pipeline_one_command(tiny_derm, tmp_path):
-    cmd = [sys.executable, "-m", "monai_fairness.pipelines.scp", "--bundle", BUNDLE]
+    cmd = [sys.executable, "-m", "monai_fairness.pipelines.scp", "--bundle", BUNDLE, "--demo"]
     cmd += ["--dataset_dir", os.path.dirname(tiny_derm), "--workdir", str(tmp_path), "--n_bootstrap", "20"]
     sets = {"max_epochs": 1, "channels_per_step": 8, "max_iterations": 2, "fate_patience": 0, **TINY}
     sets["max_accuracy_drop"] = 1.0  # both criteria off: exactly 2 iterations

@@ -16,8 +16,9 @@ from tests.data_prep.test_fitzpatrick17k import _fixture
 
 
 def _workflow(bundle: str, datalist: str, tmp_path, **override) -> ConfigWorkflow:
+    """The bundle's training workflow at demo size (``demo.json`` stacked last) on a converted datalist."""
     wf = ConfigWorkflow(
-        config_file=os.path.join(bundle, "configs", "train.json"),
+        config_file=[os.path.join(bundle, "configs", f) for f in ("train.json", "demo.json")],
         meta_file=os.path.join(bundle, "configs", "metadata.json"),
         logging_file=False,
         workflow_type="train",
@@ -98,6 +99,8 @@ def test_chest_xray_datalist_batches_through_the_classification_bundle_as_graysc
         image_size=[8, 8],
         batch_size=4,
         **{"image_channels": 1, "train#deterministic_transforms#2#channel_dim": None},
+        intensity_mean=None,  # per-image standardisation: ImageNet's statistics are for three channels
+        intensity_std=None,
     )
     batch = next(iter(wf.parser.get_parsed_content("train#dataloader")))
     assert tuple(batch["image"].shape) == (4, 1, 8, 8)

@@ -142,6 +142,8 @@ def test_bundle_pretrained_checkpoint_id(tmp_path):
     network = _bundle_network({"imagenet_stem": True, "pretrained_checkpoint": _save(state, tmp_path)})
     torch.testing.assert_close(network.layer4[1].conv2.weight, state["layer4.1.conv2.weight"])
     assert "layer2.0.downsample.0.bias" not in network.state_dict()
-    default = _bundle_network({})
-    assert default.conv1.stride == (1, 1) and "layer2.0.downsample.0.bias" in default.state_dict()
+    default = _bundle_network({})  # the real recipe: ImageNet's stem, so ImageNet weights fit without an override
+    assert default.conv1.stride == (2, 2) and "layer2.0.downsample.0.bias" not in default.state_dict()
     assert not hasattr(default, "pretrained_report")
+    small = _bundle_network({"imagenet_stem": False})
+    assert small.conv1.stride == (1, 1) and "layer2.0.downsample.0.bias" in small.state_dict()

@@ -25,7 +25,7 @@ TINY = {"image_size": "[32, 32]", "batch_size": "8", "max_epochs": "1"}
 
 @pytest.mark.slow
 def test_two_methods_two_seeds_on_the_demo_data(tiny_derm, tmp_path):
-    cmd = [sys.executable, "-m", "monai_fairness.study", "--dataset_dir", os.path.dirname(tiny_derm)]
+    cmd = [sys.executable, "-m", "monai_fairness.study", "--demo", "--dataset_dir", os.path.dirname(tiny_derm)]
     cmd += ["--methods", "erm", "resampling", "--seeds", "0", "1", "--workdir", str(tmp_path), "--n_bootstrap", "60"]
     for k, v in TINY.items():
         cmd += ["--set", f"{k}={v}"]
