@@ -13,6 +13,8 @@ Differences from MONAI Label's stock ``monaibundle`` sample app:
 - the bundles' ``SelectItemsd`` (it keeps image/label/group/id so that datalist items with extra raw attributes
   collate in bundle runs) is filtered out of the pre-transforms: MONAI Label carries its own request keys
   (``model_filename``, ``image_path``, ...) through the pre-transforms and fails without them;
+- around the CT bundles' ``Spacingd`` the request's ``image_path`` (a string) is set aside and put back: MONAI 1.6's
+  ``Spacingd`` updates every ``image_*`` item of a NIfTI input as if it were a meta dictionary and fails on a string;
 - no model-zoo lookup, no SAM2 and nothing downloaded: only local bundles are served;
 - no training tasks (MONAI Label's training passes image and label only; our fairness stages need groups, see the
   repository README, "Serving a bundle through MONAI Label").
@@ -24,13 +26,49 @@ import logging
 import os
 
 import monailabel
-from monai.transforms import SaveImaged, SelectItemsd
+from monai.transforms import SaveImaged, SelectItemsd, Spacingd
 from monailabel.interfaces.app import MONAILabelApp
 from monailabel.tasks.activelearning.first import First
 from monailabel.tasks.activelearning.random import Random
 from monailabel.tasks.infer.bundle import BundleInferTask
 
 logger = logging.getLogger(__name__)
+
+
+_STASH = "_monai_fairness_stashed_"
+
+
+class _SetAsideStrings:
+    """Move the string items named ``<key>_*`` out of the way of a ``Spacingd`` on ``keys`` (module docstring)."""
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.prefixes = tuple(f"{k}_" for k in keys)
+
+    def __call__(self, data: dict) -> dict:
+        d = dict(data)
+        for k in [k for k in d if isinstance(k, str) and k.startswith(self.prefixes) and isinstance(d[k], str)]:
+            d[_STASH + k] = d.pop(k)
+        return d
+
+
+def _put_back_strings(data: dict) -> dict:
+    d = dict(data)
+    for k in [k for k in d if isinstance(k, str) and k.startswith(_STASH)]:
+        d[k[len(_STASH) :]] = d.pop(k)
+    return d
+
+
+class FairnessBundleInferTask(BundleInferTask):
+    """MONAI Label's bundle infer task, with request strings set aside around ``Spacingd``."""
+
+    def pre_transforms(self, data: dict | None = None) -> list:
+        pre: list = []
+        for t in super().pre_transforms(data):
+            if isinstance(t, Spacingd):
+                pre += [_SetAsideStrings(t.keys), t, _put_back_strings]
+            else:
+                pre.append(t)
+        return pre
 
 
 def find_bundles(bundles_dir: str, names: str | None) -> dict[str, str]:
@@ -63,7 +101,7 @@ class FairBundleApp(MONAILabelApp):
     def init_infers(self) -> dict[str, BundleInferTask]:
         infers = {}
         for name, path in self.bundles.items():
-            task = BundleInferTask(
+            task = FairnessBundleInferTask(
                 path,
                 self.conf,
                 pre_filter=[SelectItemsd],
