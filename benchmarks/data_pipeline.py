@@ -36,8 +36,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLES = os.path.join(REPO_ROOT, "bundles")
 # the float32 cache at cache rate 1.0, main-process loading: the bundles' data pipeline before the real-size defaults
 BEFORE = {
-    "classification": {"train#deterministic_transforms#4#dtype": "$torch.float32", "cache_rate": 1.0},
-    "segmentation": {"cache": "memory", "cache_rate": 1.0},
+    "classification": {"train#deterministic_transforms#4#dtype": "$torch.float32", "cache_rate": 1.0, "num_workers": 0},
+    "segmentation": {"cache": "memory", "cache_rate": 1.0, "num_workers": 0},
 }
 
 
@@ -165,6 +165,24 @@ def _in_subprocess(spec: dict[str, Any]) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+NAMES = {
+    "classification": ("before_float32_cache_main_process", "now_uint8_cache_workers_{}", "images_per_s"),
+    "segmentation": ("before_memory_cache_main_process", "now_disk_cache_workers_{}", "patches_per_s"),
+}
+
+
+def _before_and_now(spec: dict[str, Any], work: str, task: str, workers: tuple[int, ...]) -> dict[str, Any]:
+    """The earlier pipeline (main process) and today's at each worker count, and the best ratio of their rates."""
+    before_name, now_name, unit = NAMES[task]
+    row = {before_name: _in_subprocess({**spec, "work": os.path.join(work, "before"), "overrides": BEFORE[task]})}
+    for w in workers:
+        overrides = {"num_workers": w}
+        row[now_name.format(w)] = _in_subprocess({**spec, "work": os.path.join(work, f"w{w}"), "overrides": overrides})
+    best = max(row[now_name.format(w)]["samples_per_s"] for w in workers)
+    row[f"ratio_best_now_over_before_{unit}"] = round(best / row[before_name]["samples_per_s"], 2)
+    return row
+
+
 def run(
     images: int = 400,
     large_datalist: int = 25000,
@@ -189,17 +207,7 @@ def run(
             data = os.path.dirname(write_images(os.path.join(root, fmt), images, size, fmt))
             row: dict[str, Any] = {"files": f"{images} {fmt.upper()} {size[0]}x{size[1]}", "image_size": [224, 224]}
             spec = {"bundle": cls, "dataset_dir": data, "epochs": epochs}
-            row["before_float32_cache_main_process"] = _in_subprocess(
-                {**spec, "work": os.path.join(root, "b"), "overrides": {**BEFORE["classification"], "num_workers": 0}}
-            )
-            for w in workers:
-                row[f"now_uint8_cache_workers_{w}"] = _in_subprocess(
-                    {**spec, "work": os.path.join(root, f"w{w}"), "overrides": {"num_workers": w}}
-                )
-            best = max(row[f"now_uint8_cache_workers_{w}"]["samples_per_s"] for w in workers)
-            row["ratio_best_now_over_before_images_per_s"] = round(
-                best / row["before_float32_cache_main_process"]["samples_per_s"], 2
-            )
+            row.update(_before_and_now(spec, os.path.join(root, fmt), "classification", workers))
             row["ratio_now_over_before_cache_rss"] = round(
                 row[f"now_uint8_cache_workers_{workers[0]}"]["peak_rss_mb"]
                 / row["before_float32_cache_main_process"]["peak_rss_mb"],
@@ -227,17 +235,7 @@ def run(
             "roi_size": [96, 96, 96],
             "spacing": [1.5, 1.5, 2.0],
         }
-        row["before_memory_cache_main_process"] = _in_subprocess(
-            {**seg, "work": os.path.join(root, "cb"), "overrides": {**BEFORE["segmentation"], "num_workers": 0}}
-        )
-        for w in workers:
-            row[f"now_disk_cache_workers_{w}"] = _in_subprocess(
-                {**seg, "work": os.path.join(root, f"cw{w}"), "overrides": {"num_workers": w}}
-            )
-        best = max(row[f"now_disk_cache_workers_{w}"]["samples_per_s"] for w in workers)
-        row["ratio_best_now_over_before_patches_per_s"] = round(
-            best / row["before_memory_cache_main_process"]["samples_per_s"], 2
-        )
+        row.update(_before_and_now(seg, os.path.join(root, "ct"), "segmentation", workers))
         out["ct_96"] = row
     return out
 
