@@ -24,7 +24,7 @@ from .group_sampling import (
     group_loaders,
     select_group,
 )
-from .preflight import image_header, preflight_datalist
+from .preflight import channel_stats, image_header, preflight_datalist
 from .splits import split_in_two, stratified_split
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "read_datalist",
     "validate_datalist",
     "image_header",
+    "channel_stats",
     "preflight_datalist",
     "IDENTIFYING_KEYWORDS",
     "age_from_dates",

@@ -111,10 +111,10 @@ def group_loaders(
     """
     groups = _groups(dataset.data, stage)  # type: ignore[attr-defined]
     loaders = {}
+    kwargs.setdefault("persistent_workers", num_workers > 0)  # a pass is one batch: else workers restart every step
     for k in sorted(set(groups)):
         subset = Subset(dataset, [i for i, g in enumerate(groups) if g == k])
         sampler = RandomSampler(subset, replacement=True, num_samples=batch_size)
-        kwargs.setdefault("persistent_workers", num_workers > 0)  # a pass is one batch: else workers restart every step
         loaders[k] = DataLoader(subset, batch_size=batch_size, sampler=sampler, num_workers=num_workers, **kwargs)
     return loaders
 

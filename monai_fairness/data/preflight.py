@@ -20,11 +20,30 @@ from monai_fairness.data.datalist import DatalistError, read_datalist, validate_
 from monai_fairness.tasks import get_task
 from monai_fairness.utils.enums import FairnessKeys
 
-__all__ = ["preflight_datalist", "image_header"]
+__all__ = ["preflight_datalist", "image_header", "channel_stats"]
 
 _PIL_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _NIFTI_SUFFIXES = (".nii", ".nii.gz")
 MAX_LISTED = 25
+
+
+def channel_stats(values: Sequence[float] | None, image_channels: int, name: str) -> list[float] | None:
+    """``values`` (one per image channel, e.g. ImageNet's mean for RGB), checked where a config uses them.
+
+    ``None`` stands for per-image standardisation and passes through.
+
+    Raises:
+        ValueError: When the count differs from ``image_channels``; the message names the config id.
+    """
+    if values is None:
+        return None
+    values = [float(v) for v in values]
+    if len(values) != int(image_channels):
+        raise ValueError(
+            f"{name} expected {image_channels} value(s), one per image channel (image_channels {image_channels}), "
+            f"but got {len(values)}: {values}; set it to null to standardise each image instead."
+        )
+    return values
 
 
 def _pil_header(path: str) -> dict[str, Any]:

@@ -112,3 +112,43 @@ def test_demo_overlay_is_the_only_place_demo_sizes_appear():
                 assert config["image_size"] == [224, 224] and demo["image_size"] == [64, 64], (bundle, name)
             else:
                 assert config["roi_size"] == [96, 96, 96] and demo["roi_size"] == [32, 32, 32], (bundle, name)
+
+
+@pytest.mark.parametrize(
+    "bundle", ["erm_skin_lesion_classification", "fairdi_skin_lesion_classification", "scp_skin_lesion_classification"]
+)
+@pytest.mark.parametrize("demo", [False, True])
+def test_inference_preprocessing_is_the_validation_preprocessing(bundle, demo, full_size_skin):
+    """inference.json keeps its own copy of the transforms: it must give the image validation (and the cache) gives."""
+    from monai.bundle import ConfigParser
+
+    configs = os.path.join(bundle_path(bundle), "configs")
+    images = {}
+    for name in ("train.json", "inference.json"):
+        parser = ConfigParser()
+        parser.read_config([os.path.join(configs, f) for f in [name, *(["demo.json"] if demo else [])]])
+        parser.update({"dataset_dir": full_size_skin})
+        key = "validate#preprocessing" if name == "train.json" else "preprocessing"
+        item = dict(json.load(open(os.path.join(full_size_skin, "datalist.json")))["test"][0])
+        item["image"] = os.path.join(full_size_skin, item["image"])
+        images[name] = parser.get_parsed_content(key)(item)["image"]
+    torch.testing.assert_close(torch.as_tensor(images["inference.json"]), torch.as_tensor(images["train.json"]))
+
+
+def test_intensity_statistics_must_fit_the_channels(tiny_derm, tmp_path):
+    """Grayscale data with the RGB ImageNet statistics: one error naming the id, not a shape error from a transform."""
+    from monai.bundle import ConfigParser
+
+    from monai_fairness.data import channel_stats
+
+    assert channel_stats(None, 1, "intensity_mean") is None
+    assert channel_stats([0.5], 1, "intensity_mean") == [0.5]
+    parser = ConfigParser()
+    parser.read_config(os.path.join(bundle_path("erm_skin_lesion_classification"), "configs", "inference.json"))
+    parser.update({"dataset_dir": os.path.dirname(tiny_derm), "image_channels": 1})
+    with pytest.raises(RuntimeError) as raised:  # MONAI wraps it; a bundle run prints the cause as its error line
+        parser.get_parsed_content("preprocessing")
+    assert isinstance(raised.value.__cause__, ValueError)
+    assert "intensity_mean expected 1 value(s), one per image channel (image_channels 1), but got 3" in str(
+        raised.value.__cause__
+    )
