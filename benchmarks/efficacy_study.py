@@ -5,8 +5,9 @@
     python -m benchmarks.efficacy_study --task segmentation      # about as long; finished runs are reused on a rerun
 
 Each method trains on the default demo data (``data/demo``, generator seed 0; ``make demo`` writes the same) with
-its bundle's defaults and the bundle's ``configs/demo.json`` stacked last (demo sizes, as ``make demo``), one run per
-seed, and every model is evaluated on a **fresh draw** of the same generator
+its bundle's defaults and the bundle's ``configs/demo.json`` stacked last (demo sizes, as ``make demo``), with the
+longer method stages of each setup's ``settings`` below (recorded in ``study.json``; the demo keeps them short to
+finish in 10 minutes), one run per seed, and every model is evaluated on a **fresh draw** of the same generator
 (seed 2000, every case in its test split; never used for training, model selection or choosing any default):
 
 - classification: 3,000 skin images, 600 of them dark skin; ERM, re-sampling, re-weighting, GroupDRO, adversarial
@@ -41,6 +42,7 @@ SETUPS = {
         "data": "derm",
         "make": make_skin_lesion_dataset,
         "fresh_cases": 3000,
+        "settings": {"teacher_epochs": 30, "teacher_patience": 8, "student_epochs": 10, "scp_finetune_epochs": 3},
         "methods": [
             "erm", "resampling", "reweighting", "groupdro", "adversarial", "thresholds", "fairdi", "fairdi_paper",
             "erm_matched", "student_no_kd", "scp", "finetune_only",
@@ -50,6 +52,7 @@ SETUPS = {
         "data": "ct",
         "make": lambda out, **kw: make_ct_segmentation_dataset(out, write_dicom=False, **kw),
         "fresh_cases": 200,
+        "settings": {"perturber_epochs": 150},
         "methods": [
             "erm", "resampling", "reweighting", "groupdro", "adversarial", "fairdi", "fairdi_paper", "erm_matched",
             "student_no_kd", "apple", "apple_paper", "perturber_no_adversary",
@@ -86,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir,
         test_datalist=os.path.join(fresh, "datalist.json"),
         n_bootstrap=args.n_bootstrap,
+        overrides=setup["settings"],
         demo=True,
     )
     study["settings"]["benchmark"] = {

@@ -4,8 +4,8 @@
 1. generate the planted-bias demo data if it is missing (``data_prep/make_demo_data.py``);
 2. run the FairDi pipeline of ``bundles/fairdi_skin_lesion_classification`` (``monai_fairness.pipelines.fairdi``):
    the ERM baseline, the FIS backbone, one teacher per skin-tone group and the distilled student, each an ordinary
-   ``python -m monai.bundle run`` command printed before it runs, then each model's evaluation on the test split
-   (predictions CSV, ``report.json``, ``report.html``);
+   ``python -m monai.bundle run`` command printed before it runs, then the evaluation of ERM and the student on the
+   test split (predictions CSV, ``report.json``, ``report.html``);
 3. print ERM vs FairDi side by side (per-group accuracy/AUC and the gaps) and where the outputs are, including the
    comparison page ``comparison.html``;
 4. run the SCP pipeline of ``bundles/scp_skin_lesion_classification`` (``monai_fairness.pipelines.scp``) on the same
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         baselines=["erm"],
         overrides=overrides,
         demo=True,
+        evaluate_stages=False,
     )
 
     eval_dir = os.path.join(workdir, "eval")
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  comparison:        {os.path.join(eval_dir, 'comparison.html')}")
     print(f"  FairDi student:    {os.path.join(workdir, 'models', 'model.pt')} (report: {eval_dir}/model/)")
     print(f"  ERM baseline:      {os.path.join(workdir, 'models', 'erm.pt')} (report: {eval_dir}/erm/)")
-    print(f"  backbone/teachers: {os.path.join(workdir, 'models')}")
+    print(f"  backbone/teachers: {os.path.join(workdir, 'models')} (not evaluated by the demo; the bundle's")
+    print("                     evaluate.json --eval_model backbone, teacher_g0 or teacher_g1 writes their reports)")
 
     scp_dir = os.path.join(out_dir, "scp_skin_lesion_classification")
     scp = run_scp(

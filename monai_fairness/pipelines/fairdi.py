@@ -55,10 +55,13 @@ def run_fairdi(
     force: bool = False,
     datalist_name: str = "datalist.json",
     demo: bool = False,
+    evaluate_stages: bool = True,
 ) -> dict:
     """Run every stage (skipping finished ones) and return the comparison (:mod:`monai_fairness.report.compare`).
 
-    ``demo`` stacks the bundle's ``configs/demo.json`` (demo sizes) on every command.
+    ``demo`` stacks the bundle's ``configs/demo.json`` (demo sizes) on every command. ``evaluate_stages`` false
+    evaluates only the baselines and the student (``make demo``: three evaluation commands fewer), not the backbone
+    and the teachers.
 
     Raises:
         ValueError: When a baseline name is unknown.
@@ -75,7 +78,8 @@ def run_fairdi(
     stages += [(b, BASELINES[b], {}) for b in baselines]
     overlays = overlays_for(demo)
     timings = run_stages(bundle, stages, common, ckpt_dir, force, overlays)
-    models = list(baselines) + ["backbone"] + [f"teacher_g{g}" for g in groups] + ["model"]
+    stage_models = ["backbone"] + [f"teacher_g{g}" for g in groups] if evaluate_stages else []
+    models = list(baselines) + stage_models + ["model"]
     for name in models:
         report = os.path.join(out_dir, name, "report.json")
         if os.path.exists(report) and not force:

@@ -114,7 +114,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
     assert os.listdir(models / "resume_finetune_only") == [f"checkpoint_epoch={k}.pt"]  # k iterations x 1 epoch
 
     # bad input: an unknown target layer lists the convolution layers
-    with pytest.raises(AssertionError, match="target_layer expected .*'layer9'.*layer4.1.conv2"):
+    with pytest.raises(AssertionError, match="target_layer expected .*'layer9'.*layer4.0.conv2"):
         run_bundle(BUNDLE, ["train.json", "score.json"], {**common, "target_layer": "layer9"})
 
 
