@@ -62,6 +62,17 @@ def _fmt_val(x: float | None) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.3f}"
 
 
+def _ci_text(comparison: Mapping[str, Any]) -> str:
+    """The 95 % interval of one paired comparison as a relative change, or, where that is undefined (the reference
+    gap is 0 in some resample), as the absolute difference, which is what the verdict rests on anyway."""
+    rel, diff = comparison["relative_ci"], comparison["difference_ci"]
+    if rel:
+        return f"95 % CI {_fmt_rel(rel[0])} to {_fmt_rel(rel[1])}"
+    if diff:
+        return f"95 % CI of the difference {diff[0]:+.3f} to {diff[1]:+.3f}"
+    return "CI n/a"
+
+
 def _direction(ci: list[float] | None, lower_is_better: bool) -> str:
     if ci is None:
         return "undefined"
@@ -87,26 +98,23 @@ def verdict(
     parts = []
     for gap in _VERDICT_GAPS.get(task.name, task.gaps[:1]):
         ref = comparisons[reference][gap]
-        rel_ci = ref["relative_ci"]
         word = {"better": "cuts the gap", "worse": "widens the gap"}.get(
             _direction(ref["difference_ci"], True), "not distinguishable from " + reference
         )
         text = f"{gap} {_fmt_val(ref['reference'])} -> {_fmt_val(ref['method'])} ({_fmt_rel(ref['relative'])}"
-        text += f", 95 % CI {_fmt_rel(rel_ci[0])} to {_fmt_rel(rel_ci[1])})" if rel_ci else ", CI n/a)"
+        text += f", {_ci_text(ref)})"
         text += f" vs {reference}: {word}"
         if baseline is not None and baseline in comparisons:
             b = comparisons[baseline][gap]
             d = _direction(b["difference_ci"], True)
-            rel = b["relative_ci"]
-            ci = f"CI {_fmt_rel(rel[0])} to {_fmt_rel(rel[1])}" if rel else "CI n/a"
+            ci = _ci_text(b)
             text += {
                 "better": f"; smaller than {baseline}'s ({ci})",
                 "worse": f"; larger than {baseline}'s ({ci})",
             }.get(d, f"; not distinguishable from {baseline} ({ci})")
         for c in controls:
             r = comparisons[c][gap]
-            rel = r["relative_ci"]
-            ci = f"CI {_fmt_rel(rel[0])} to {_fmt_rel(rel[1])}" if rel else "CI n/a"
+            ci = _ci_text(r)
             text += {
                 "better": f"; smaller than its control {c}'s ({ci}): the mechanism's own effect",
                 "worse": f"; larger than its control {c}'s ({ci})",

@@ -72,6 +72,19 @@ def test_verdict_claims_a_cut_only_when_the_interval_excludes_zero():
     assert "vs erm: not distinguishable from erm" in copy_text and "cuts" not in copy_text
 
 
+def test_verdict_shows_the_difference_interval_where_the_relative_one_is_undefined():
+    """A reference gap of 0 in some resample leaves no relative interval; the verdict still states its interval."""
+    task = ClassificationTask()
+    gap = {
+        "method": 0.05, "reference": 0.15, "difference": -0.10, "difference_ci": [-0.2, -0.01],
+        "relative": -0.67, "relative_ci": None,
+    }  # fmt: skip
+    comparisons = {"erm": {g: gap for g in task.gaps}}
+    comparisons["erm"][task.headline] = {**gap, "difference_ci": [-0.01, 0.02]}
+    text = verdict("fair", comparisons, task, "erm", None)
+    assert "cuts the gap" in text and "95 % CI of the difference -0.200 to -0.010" in text and "n/a" not in text
+
+
 def test_segmentation_and_relabelled_groups_give_the_same_intervals():
     task = SegmentationTask()
     rng = np.random.default_rng(0)
