@@ -57,8 +57,8 @@ def _teacher_setup(tiny_derm: str, tmp_path, group_id: int) -> tuple:
     """A random FIS backbone in ``tmp_path/m`` and the overrides of a tiny teacher stage for ``group_id``."""
     models = tmp_path / "m"
     models.mkdir()
-    parser = ConfigParser()
-    parser.read_config(os.path.join(CLS, "configs", "inference.json"))
+    parser = ConfigParser()  # the network the teacher stage builds: the demo one (run_bundle stacks demo.json)
+    parser.read_config([os.path.join(CLS, "configs", f) for f in ("inference.json", "demo.json")])
     parser.update({"image_size": [32, 32]})
     torch.save(parser.get_parsed_content("network_def").state_dict(), models / "backbone.pt")
     common = {"dataset_dir": os.path.dirname(tiny_derm), "ckpt_dir": str(models), "output_dir": str(tmp_path / "e")}

@@ -32,9 +32,10 @@ def _common(datalist: str, tmp_path) -> dict:
     }
 
 
-def _random_stage_weights(ckpt_dir, names, **override) -> None:
+def _random_stage_weights(ckpt_dir, names, demo: bool = False, **override) -> None:
+    """Random weights of the network ``train.json`` builds (with ``demo.json`` when ``demo``, as ``run_bundle``)."""
     parser = ConfigParser()
-    parser.read_config(os.path.join(CONFIGS, "train.json"))
+    parser.read_config([os.path.join(CONFIGS, f) for f in ["train.json", *(["demo.json"] if demo else [])]])
     parser.update(override)
     os.makedirs(ckpt_dir, exist_ok=True)
     for name in names:
@@ -120,7 +121,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
         filepath=str(tmp_path / "model.ts"),
         ckpt_file=str(tmp_path / "models" / "model.pt"),
         meta_file=META,
-        config_file=os.path.join(CONFIGS, "inference.json"),
+        config_file=[os.path.join(CONFIGS, f) for f in ("inference.json", "demo.json")],  # the network trained
     )
     assert torch.jit.load(str(tmp_path / "model.ts"))(torch.rand(1, 3, 32, 32)).shape == (1, 2)
 
@@ -150,7 +151,7 @@ def test_verify_metadata_net_and_export(tmp_path):
 
 @pytest.mark.slow
 def test_student_stage_two_ranks_gloo(tiny_derm, tmp_path):
-    _random_stage_weights(tmp_path / "models", ["backbone.pt", "teacher_g0.pt", "teacher_g1.pt"], **TINY)
+    _random_stage_weights(tmp_path / "models", ["backbone.pt", "teacher_g0.pt", "teacher_g1.pt"], demo=True, **TINY)
     torchrun_bundle(
         BUNDLE,
         ["train.json", "train_student.json", "multi_gpu_train.json"],

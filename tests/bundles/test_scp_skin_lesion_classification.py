@@ -21,6 +21,7 @@ NAME = "scp_skin_lesion_classification"
 BUNDLE = bundle_path(NAME)
 CONFIGS = os.path.join(BUNDLE, "configs")
 META = os.path.join(CONFIGS, "metadata.json")
+DEMO_INFERENCE = [os.path.join(CONFIGS, f) for f in ("inference.json", "demo.json")]  # the network the tests train
 TINY = {"image_size": [32, 32], "batch_size": 8, "calibration_batch_size": 16}
 
 
@@ -84,8 +85,8 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
     # TorchScript export of the physically pruned network; verify_net_in_out and verify_metadata pass
     run_bundle(BUNDLE, ["inference.json", "export.json"], {"ckpt_dir": str(models), "image_size": [32, 32]})
     ts = torch.jit.load(str(models / "model.ts"))
-    parser = ConfigParser()
-    parser.read_config(os.path.join(CONFIGS, "inference.json"))
+    parser = ConfigParser()  # the demo network the test trained (run_bundle stacks demo.json)
+    parser.read_config(DEMO_INFERENCE)
     parser.update({"ckpt_dir": str(models)})
     net = parser.get_parsed_content("network_def")
     net.load_state_dict(torch.load(models / "model.pt", weights_only=True))
@@ -94,9 +95,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
         torch.testing.assert_close(ts(x), net.eval()(x), rtol=0, atol=1e-5)
     assert sum(p.numel() for p in net.parameters()) == history["params_pruned"]
     verify_metadata(meta_file=META, filepath=SCHEMA)
-    verify_net_in_out(
-        net_id="network_def", meta_file=META, config_file=os.path.join(CONFIGS, "inference.json"), ckpt_dir=str(models)
-    )
+    verify_net_in_out(net_id="network_def", meta_file=META, config_file=DEMO_INFERENCE, ckpt_dir=str(models))
 
     # the control: the ERM model fine-tuned as long as the kept SCP iteration, no channel masked
     k = history["selected_iteration"]
@@ -122,7 +121,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
 def test_scoring_a_datalist_without_groups_names_the_stage(tiny_derm, tmp_path):
     no_group = without_groups(tiny_derm, tmp_path / "nogroup")
     parser = ConfigParser()
-    parser.read_config(os.path.join(CONFIGS, "train.json"))
+    parser.read_config([os.path.join(CONFIGS, f) for f in ("train.json", "demo.json")])
     parser.update(TINY)
     os.makedirs(tmp_path / "models")
     torch.save(parser.get_parsed_content("network_def").state_dict(), tmp_path / "models" / "erm.pt")
