@@ -6,12 +6,17 @@ deployable weights into ``<out>/<name>/models/``: ``model.pt`` (plus ``pruning_p
 ``--weights <dir>/<name>/models/`` (the layout ``make demo`` and the pipelines write, e.g. ``runs/demo``), else from
 the bundle's own ``models/``. A bundle with no weights is left out (printed), unless ``--untrained`` writes freshly
 initialised ones (marked by ``models/UNTRAINED``; answers are then meaningless, only the plumbing is checked).
+``--demo``: the weights were trained at demo size (``make demo``, the pipelines' ``--demo``), so each served bundle's
+``inference.json`` and ``train.json`` get its ``configs/demo.json`` merged in (MONAI's merge rules, as when it is
+stacked last): the served network and preprocessing are the ones the weights were trained with, not the real
+recipe's (a ResNet-18 at 224 px would load the demo's ResNet-10 weights only in part, silently, since MONAI Label
+loads non-strictly).
 
 ``studies``: a few synthetic demo studies (3D CT NIfTI and 2D skin-lesion PNG) for a local MONAI Label datastore.
 
 Runs in either environment (it needs monai and monai_fairness only). Examples::
 
-    python integrations/monailabel/prepare.py bundles --out runs/monailabel/bundles --weights runs/demo
+    python integrations/monailabel/prepare.py bundles --out runs/monailabel/bundles --weights runs/demo --demo
     python integrations/monailabel/prepare.py studies --out runs/monailabel/studies
 """
 
@@ -35,6 +40,25 @@ def _served_weights(name: str, weights_dirs: list[str]) -> str | None:
         if folder and any(os.path.isfile(os.path.join(folder, f)) for f in ("model.pt", "model.ts")):
             return folder
     return None
+
+
+def merge_demo_overlay(bundle: str) -> bool:
+    """Merge ``bundle/configs/demo.json`` into its ``inference.json`` and ``train.json`` (as ``monai.bundle run``
+    merges a stack of files); True when the bundle has a demo overlay."""
+    from monai.bundle import ConfigParser
+
+    configs = os.path.join(bundle, "configs")
+    overlay = os.path.join(configs, "demo.json")
+    if not os.path.isfile(overlay):
+        return False
+    for name in ("inference.json", "train.json"):
+        path = os.path.join(configs, name)
+        if os.path.isfile(path):
+            merged = ConfigParser.load_config_files([path, overlay])
+            merged["_served_"] = "configs/demo.json merged in by integrations/monailabel/prepare.py --demo"
+            with open(path, "w") as f:
+                json.dump(merged, f, indent=4)
+    return True
 
 
 def write_untrained_weights(bundle: str) -> None:
@@ -70,9 +94,12 @@ def prepare_bundles(
     names: list[str] | None = None,
     source: str | None = None,
     bundle_models: bool = True,
+    demo: bool = False,
 ) -> dict[str, str]:
     """Write the served bundle folders; returns ``{name: "trained weights from <dir>" | "UNTRAINED ..." | "skipped:
-    ..."}``. Weights come from ``weights`` folders in order, then (``bundle_models``) the bundle's own ``models/``."""
+    ..."}``. Weights come from ``weights`` folders in order, then (``bundle_models``) the bundle's own ``models/``.
+    ``demo``: the weights are demo-sized; each served bundle gets its ``demo.json`` merged in
+    (:func:`merge_demo_overlay`)."""
     source = source or os.path.join(REPO_ROOT, "bundles")
     available = sorted(
         n for n in os.listdir(source) if os.path.isfile(os.path.join(source, n, "configs", "inference.json"))
@@ -89,6 +116,7 @@ def prepare_bundles(
             status[name] = "skipped: no models/model.pt (run its pipeline or train.json, or pass --untrained)"
             continue
         shutil.copytree(os.path.join(src, "configs"), os.path.join(dst, "configs"))
+        sizes = " (demo sizes: configs/demo.json merged in)" if demo and merge_demo_overlay(dst) else ""
         for extra in ("docs", "LICENSE"):
             path = os.path.join(src, extra)
             if os.path.isdir(path):
@@ -100,10 +128,10 @@ def prepare_bundles(
             for f in DEPLOYABLE:
                 if os.path.isfile(os.path.join(found, f)):
                     shutil.copy2(os.path.join(found, f), os.path.join(dst, "models", f))
-            status[name] = f"trained weights from {found}"
+            status[name] = f"trained weights from {found}{sizes}"
         else:
             write_untrained_weights(dst)
-            status[name] = "UNTRAINED weights (plumbing check only)"
+            status[name] = f"UNTRAINED weights (plumbing check only){sizes}"
     return status
 
 
@@ -134,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--weights", action="append", default=[], help="a folder of <bundle>/models/ (repeatable)")
     b.add_argument("--untrained", action="store_true", help="initialise the weights of bundles that have none")
     b.add_argument("--only", default="", help="comma-separated bundle names")
+    b.add_argument("--demo", action="store_true", help="the weights are demo-sized (make demo): merge demo.json in")
     s = sub.add_parser("studies", help="synthetic demo studies")
     s.add_argument("--out", required=True)
     s.add_argument("--n-cases", type=int, default=3)
@@ -141,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bundles":
         names = [n.strip() for n in args.only.split(",") if n.strip()] or None
         weights = [os.path.abspath(w) for w in args.weights]
-        status = prepare_bundles(os.path.abspath(args.out), weights, args.untrained, names)
+        status = prepare_bundles(os.path.abspath(args.out), weights, args.untrained, names, demo=args.demo)
         for name, line in status.items():
             print(f"  {name:36s} {line}")
         if not any(not line.startswith("skipped") for line in status.values()):
