@@ -47,7 +47,7 @@ def test_thresholds_are_chosen_on_validation_and_applied_by_evaluate(tiny_derm, 
     state = torch.load(tmp_path / "m" / "model.pt", weights_only=True)
     state[next(iter(state))] += 1
     torch.save(state, tmp_path / "m" / "model.pt")
-    lines = _fails(BUNDLE, ["train.json", "evaluate.json"], {**common, "thresholds_file": thresholds})
+    lines = _fails(BUNDLE, ["train.json", "evaluate.json", "demo.json"], {**common, "thresholds_file": thresholds})
     assert "were chosen for another model" in lines[-1]
 
 
@@ -66,5 +66,5 @@ def test_inference_with_thresholds_needs_the_group(tiny_derm, tmp_path):
     run_bundle(BUNDLE, ["inference.json"], infer)
     assert {"threshold", "y_pred"} <= set(pd.read_csv(tmp_path / "e" / "inference.csv").columns)
     no_group = without_groups(tiny_derm, tmp_path / "nogroup")
-    lines = _fails(BUNDLE, ["inference.json"], {**infer, "dataset_dir": no_group})
+    lines = _fails(BUNDLE, ["inference.json", "demo.json"], {**infer, "dataset_dir": no_group})
     assert lines[-1].startswith("error: PredictionsSaver: group-specific thresholds") and "has none" in lines[-1]
