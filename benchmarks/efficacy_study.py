@@ -42,7 +42,10 @@ SETUPS = {
         "data": "derm",
         "make": make_skin_lesion_dataset,
         "fresh_cases": 3000,
-        "settings": {"teacher_epochs": 30, "teacher_patience": 8, "student_epochs": 10, "scp_finetune_epochs": 3},
+        "settings": {
+            "teacher_epochs": 30, "teacher_patience": 8, "student_epochs": 10,  # FairDi
+            "scp_finetune_epochs": 3, "max_iterations": 4,  # SCP
+        },
         "methods": [
             "erm", "resampling", "reweighting", "groupdro", "adversarial", "thresholds", "fairdi", "fairdi_paper",
             "erm_matched", "student_no_kd", "scp", "finetune_only",
@@ -52,7 +55,7 @@ SETUPS = {
         "data": "ct",
         "make": lambda out, **kw: make_ct_segmentation_dataset(out, write_dicom=False, **kw),
         "fresh_cases": 200,
-        "settings": {"perturber_epochs": 150},
+        "settings": {"perturber_epochs": 150, "student_epochs": 30},  # APPLE; FairDi (as its demo.json)
         "methods": [
             "erm", "resampling", "reweighting", "groupdro", "adversarial", "fairdi", "fairdi_paper", "erm_matched",
             "student_no_kd", "apple", "apple_paper", "perturber_no_adversary",
