@@ -36,13 +36,18 @@ def run_cli(args: list[str], timeout: int = 900, launcher: list[str] | None = No
     return proc
 
 
+def config_stack(bundle: str, configs: list[str] | tuple[str, ...], demo: bool = True) -> list[str]:
+    """The paths of ``bundle/configs/<c>`` for ``configs``, with the bundle's ``demo.json`` last unless ``demo`` is
+    false: the stack :func:`run_bundle` runs, so a test that builds a network beside it builds the same one."""
+    return [os.path.join(bundle, "configs", c) for c in [*configs, *(["demo.json"] if demo else [])]]
+
+
 def run_bundle(
     bundle: str, configs: list[str], overrides: dict, extra_files: list[str] | None = None, demo: bool = True, **kw
 ):
     """Run a bundle command on the test data: ``configs`` with the bundle's ``demo.json`` stacked after them (unless
     ``demo`` is false: the real recipe), then ``extra_files``."""
-    files = [os.path.join(bundle, "configs", c) for c in configs + (["demo.json"] if demo else [])]
-    files += list(extra_files or [])
+    files = config_stack(bundle, configs, demo) + list(extra_files or [])
     args = ["run", "--config_file", repr(files), "--meta_file", os.path.join(bundle, "configs", "metadata.json")]
     args += ["--bundle_root", bundle]
     for key, value in overrides.items():

@@ -16,7 +16,7 @@ from monai.bundle import ConfigParser, ckpt_export, verify_metadata, verify_net_
 
 from monai_fairness.losses import GroupMeanAlignmentLoss
 from monai_fairness.networks import state_checksum
-from tests.bundles.helpers import CPU_DDP, SCHEMA, _env, bundle_path, run_bundle
+from tests.bundles.helpers import CPU_DDP, SCHEMA, _env, bundle_path, config_stack, run_bundle
 
 NAME = "apple_ct_segmentation"
 BUNDLE = bundle_path(NAME)
@@ -28,7 +28,7 @@ TINY = {"roi_size": [16, 16, 16], "val_interval": 1}
 def _parser(files: list[str], demo: bool = True, **override) -> ConfigParser:
     """The config stack ``files``, at demo size (``demo.json`` last) as the tests train it unless ``demo`` is false."""
     parser = ConfigParser()
-    parser.read_config([os.path.join(CONFIGS, f) for f in [*files, *(["demo.json"] if demo else [])]])
+    parser.read_config(config_stack(BUNDLE, files, demo))
     parser.read_meta(META)
     parser.update(override)
     return parser

@@ -11,7 +11,7 @@ import pytest
 import torch
 from monai.bundle import ConfigParser
 
-from tests.bundles.helpers import bundle_path, run_bundle
+from tests.bundles.helpers import bundle_path, config_stack, run_bundle
 
 CLS = bundle_path("fairdi_skin_lesion_classification")
 SEG = bundle_path("fairdi_ct_segmentation")
@@ -20,7 +20,7 @@ SEG = bundle_path("fairdi_ct_segmentation")
 def _network_keys(bundle: str, overrides: dict) -> dict:
     """Parameter shapes of the deployable network at demo size (inference.json + demo.json), as the tests train it."""
     parser = ConfigParser()
-    parser.read_config([os.path.join(bundle, "configs", f) for f in ("inference.json", "demo.json")])
+    parser.read_config(config_stack(bundle, ["inference.json"]))
     parser.update(overrides)
     return {k: v.shape for k, v in parser.get_parsed_content("network_def").state_dict().items()}
 
@@ -58,7 +58,7 @@ def _teacher_setup(tiny_derm: str, tmp_path, group_id: int) -> tuple:
     models = tmp_path / "m"
     models.mkdir()
     parser = ConfigParser()  # the network the teacher stage builds: the demo one (run_bundle stacks demo.json)
-    parser.read_config([os.path.join(CLS, "configs", f) for f in ("inference.json", "demo.json")])
+    parser.read_config(config_stack(CLS, ["inference.json"]))
     parser.update({"image_size": [32, 32]})
     torch.save(parser.get_parsed_content("network_def").state_dict(), models / "backbone.pt")
     common = {"dataset_dir": os.path.dirname(tiny_derm), "ckpt_dir": str(models), "output_dir": str(tmp_path / "e")}

@@ -14,7 +14,15 @@ import pytest
 import torch
 from monai.bundle import ConfigParser, ConfigWorkflow
 
-from tests.bundles.helpers import _env, bundle_path, run_bundle, torchrun_bundle, verify_bundle_tooling, without_groups
+from tests.bundles.helpers import (
+    _env,
+    bundle_path,
+    config_stack,
+    run_bundle,
+    torchrun_bundle,
+    verify_bundle_tooling,
+    without_groups,
+)
 
 NAME = "fairdi_skin_lesion_classification"
 BUNDLE = bundle_path(NAME)
@@ -35,7 +43,7 @@ def _common(datalist: str, tmp_path) -> dict:
 def _random_stage_weights(ckpt_dir, names, demo: bool = False, **override) -> None:
     """Random weights of the network ``train.json`` builds (with ``demo.json`` when ``demo``, as ``run_bundle``)."""
     parser = ConfigParser()
-    parser.read_config([os.path.join(CONFIGS, f) for f in ["train.json", *(["demo.json"] if demo else [])]])
+    parser.read_config(config_stack(BUNDLE, ["train.json"], demo))
     parser.update(override)
     os.makedirs(ckpt_dir, exist_ok=True)
     for name in names:
@@ -121,7 +129,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
         filepath=str(tmp_path / "model.ts"),
         ckpt_file=str(tmp_path / "models" / "model.pt"),
         meta_file=META,
-        config_file=[os.path.join(CONFIGS, f) for f in ("inference.json", "demo.json")],  # the network trained
+        config_file=config_stack(BUNDLE, ["inference.json"]),  # the network the pipeline trained
     )
     assert torch.jit.load(str(tmp_path / "model.ts"))(torch.rand(1, 3, 32, 32)).shape == (1, 2)
 

@@ -15,13 +15,13 @@ import pytest
 import torch
 from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
 
-from tests.bundles.helpers import SCHEMA, _env, bundle_path, run_bundle, torchrun_bundle, without_groups
+from tests.bundles.helpers import SCHEMA, _env, bundle_path, config_stack, run_bundle, torchrun_bundle, without_groups
 
 NAME = "scp_skin_lesion_classification"
 BUNDLE = bundle_path(NAME)
 CONFIGS = os.path.join(BUNDLE, "configs")
 META = os.path.join(CONFIGS, "metadata.json")
-DEMO_INFERENCE = [os.path.join(CONFIGS, f) for f in ("inference.json", "demo.json")]  # the network the tests train
+DEMO_INFERENCE = config_stack(BUNDLE, ["inference.json"])  # the network the tests train
 TINY = {"image_size": [32, 32], "batch_size": 8, "calibration_batch_size": 16}
 
 
@@ -121,7 +121,7 @@ def test_whole_pipeline_one_command(tiny_derm, tmp_path):
 def test_scoring_a_datalist_without_groups_names_the_stage(tiny_derm, tmp_path):
     no_group = without_groups(tiny_derm, tmp_path / "nogroup")
     parser = ConfigParser()
-    parser.read_config([os.path.join(CONFIGS, f) for f in ("train.json", "demo.json")])
+    parser.read_config(config_stack(BUNDLE, ["train.json"]))
     parser.update(TINY)
     os.makedirs(tmp_path / "models")
     torch.save(parser.get_parsed_content("network_def").state_dict(), tmp_path / "models" / "erm.pt")
