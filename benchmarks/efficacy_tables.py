@@ -33,24 +33,40 @@ def _bold(text: str, ci: list | None) -> str:
 
 
 def method_table(study: dict[str, Any]) -> str:
-    """One row per method: the headline metric, the worst group and each gap, mean over seeds [95 % CI]."""
-    task = study["task"]
+    """One row per method: the headline metric, the worst group and each gap, mean over seeds [95 % CI], and the
+    primary gap of each seed's model (the spread over training runs, which the intervals do not cover)."""
+    task, primary = study["task"], study["primary_gap"]
     keys = [study["headline"], study["worst_group"], *GAPS[task]]
-    lines = ["| method | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    lines = [
+        "| method | " + " | ".join(keys) + f" | {primary} per seed |",
+        "|---" * (len(keys) + 2) + "|",
+    ]
     for name, m in study["methods"].items():
         cells = [f"{_v(m['metrics'][k]['value'])} [{_ci(m['metrics'][k]['ci'])}]" for k in keys]
+        cells.append(", ".join(_v(x) for x in m.get("per_seed", {}).get(primary, [])) or "n/a")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def seeds_lower(study: dict[str, Any], method: str, other: str) -> str:
+    """``"k of n"``: in how many seeds the method's primary gap is below the other's (same training seed)."""
+    primary = study["primary_gap"]
+    a = study["methods"][method].get("per_seed", {}).get(primary)
+    b = study["methods"][other].get("per_seed", {}).get(primary)
+    if not a or not b or None in a or None in b:
+        return "n/a"
+    return f"{sum(x < y for x, y in zip(a, b, strict=True))} of {len(a)}"
+
+
 def comparison_table(study: dict[str, Any], methods: list[str] | None = None) -> str:
-    """Paired comparisons: each gap's relative change [95 % CI] and the headline's change in points [95 % CI]; bold
-    where the interval of the paired difference excludes zero."""
+    """Paired comparisons: each gap's relative change [95 % CI] and the headline's change in points [95 % CI], bold
+    where the interval of the paired difference excludes zero; and in how many seeds the primary gap is lower."""
     task, headline = study["task"], study["headline"]
     gaps = GAPS[task]
     lines = [
-        "| method | vs | " + " | ".join(f"{g} change [95 % CI]" for g in gaps) + f" | {headline} change [95 % CI] |",
-        "|---" * (len(gaps) + 3) + "|",
+        "| method | vs | " + " | ".join(f"{g} change [95 % CI]" for g in gaps) + f" | {headline} change [95 % CI] "
+        f"| seeds with a lower {study['primary_gap']} |",
+        "|---" * (len(gaps) + 4) + "|",
     ]
     for name, against in study["comparisons"].items():
         if methods and name not in methods:
@@ -68,6 +84,7 @@ def comparison_table(study: dict[str, Any], methods: list[str] | None = None) ->
                 else "n/a"
             )
             cells.append(_bold(diff, h["difference_ci"]))
+            cells.append(seeds_lower(study, name, other))
             lines.append(f"| {name} | {other} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -64,6 +64,13 @@ class StudyStatistics:
         contexts = {m: [task.context(v) for v in seeds] for m, seeds in values.items()}
         identity = torch.arange(n)[None]
         self.point = {m: self._mean(values[m], contexts[m], identity, k) for m in values}
+        self.seed_point = {
+            m: [
+                self.task.resample(v, self.positions, k, identity, c)
+                for v, c in zip(values[m], contexts[m], strict=True)
+            ]
+            for m in values
+        }
         chunks: dict[str, list[dict[str, torch.Tensor]]] = {m: [] for m in values}
         for idx in iterate_bootstrap(self.positions, n_resamples, seed, max_elements):
             for m in values:
@@ -80,6 +87,12 @@ class StudyStatistics:
 
     def value(self, method: str, metric: str) -> float:
         return float(self.point[method][metric][0])
+
+    def seed_values(self, method: str, metric: str) -> list[float | None]:
+        """The metric of each seed's model on the whole test set (the spread over training runs, which the interval,
+        a resampling of test cases, does not cover); ``None`` where undefined."""
+        out = [float(s[metric].double()[0]) for s in self.seed_point[method]]
+        return [x if math.isfinite(x) else None for x in out]
 
     def interval(self, method: str, metric: str, alpha: float = 0.05) -> list[float] | None:
         ci = percentile_interval(self.resampled[method][metric], alpha)

@@ -168,6 +168,7 @@ def summarize(
             "description": METHODS[m].description if m in METHODS else m,
             "seeds": len(values[m]),
             "metrics": {k: {"value": _num(stats.value(m, k)), "ci": stats.interval(m, k)} for k in stats.metrics},
+            "per_seed": {k: stats.seed_values(m, k) for k in stats.metrics},
         }
         for m in methods
     }
@@ -207,7 +208,8 @@ def summarize(
             "settings": {
                 "bootstrap": f"{n_bootstrap} resamples within each group, the same indices for every model and seed "
                 f"(paired), seed {bootstrap_seed}; a method's value is its mean over seeds; 95 % percentile intervals; "
-                "null when a resample leaves a value undefined",
+                "null when a resample leaves a value undefined. The intervals cover which test cases were drawn, "
+                "given the trained models; per_seed shows the spread over training runs",
                 "claims": "a change is claimed only where the 95 % interval of the paired difference excludes zero",
                 "best_simple_baseline": f"the simple baseline ({', '.join(SIMPLE_BASELINES)}) with the lowest "
                 f"{primary} on this test set (a choice that favours the baseline, never the method)",

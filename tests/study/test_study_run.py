@@ -84,6 +84,19 @@ def test_summary_verdicts_follow_the_intervals(tmp_path):
     assert set(study["comparisons"]["fairdi"]) == {"erm", "resampling"}
 
 
+def test_per_seed_values_are_each_seed_model_on_the_whole_test_set(tmp_path):
+    study = _synthetic_study(tmp_path)
+    paths = study["settings"]["predictions"]["erm"]
+    values, groups, _ = load_predictions({"erm": paths}, "classification")
+    direct = [ClassificationTask().evaluate(v, groups) for v in values["erm"]]
+    per_seed = study["methods"]["erm"]["per_seed"]
+    np.testing.assert_allclose(per_seed["auc_gap"], [r.fairness["auc_gap"] for r in direct], rtol=1e-9)
+    np.testing.assert_allclose(per_seed["accuracy"], [r.overall["accuracy"] for r in direct], rtol=1e-9)
+    assert per_seed["auc_gap"][0] != per_seed["auc_gap"][1]  # two different models, not one value repeated
+    # the method's value is the mean of its seeds' values
+    assert np.isclose(np.mean(per_seed["auc_gap"]), study["methods"]["erm"]["metrics"]["auc_gap"]["value"])
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -1,0 +1,23 @@
+# Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
+"""The tables the README and the model cards quote, built from a study's JSON."""
+
+from __future__ import annotations
+
+from benchmarks.efficacy_tables import comparison_table, method_table, seeds_lower
+from tests.study.test_study_run import _synthetic_study
+
+
+def test_tables_show_each_seed_and_bold_only_intervals_that_exclude_zero(tmp_path):
+    study = _synthetic_study(tmp_path)
+    per_seed = {m: v["per_seed"]["auc_gap"] for m, v in study["methods"].items()}
+    rows = {line.split(" | ")[0].strip("| "): line for line in method_table(study).splitlines()[2:]}
+    assert rows["erm"].endswith(", ".join(f"{x:.3f}" for x in per_seed["erm"]) + " |")
+    lower = sum(a < b for a, b in zip(per_seed["fairdi"], per_seed["erm"], strict=True))
+    assert seeds_lower(study, "fairdi", "erm") == f"{lower} of 2"
+    study["methods"]["erm"]["per_seed"]["auc_gap"] = [1.0, 1.0]
+    study["methods"]["fairdi"]["per_seed"]["auc_gap"] = [0.5, 2.0]
+    assert seeds_lower(study, "fairdi", "erm") == "1 of 2"
+    for line in comparison_table(study).splitlines()[2:]:
+        name, other, gap_cell = (c.strip() for c in line.strip("|").split("|")[:3])
+        ci = study["comparisons"][name][other]["auc_gap"]["difference_ci"]
+        assert gap_cell.startswith("**") == (ci[0] > 0 or ci[1] < 0), line
