@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from benchmarks.efficacy_tables import comparison_table, method_table, seeds_lower
+import json
+
+from benchmarks.efficacy_tables import comparison_table, leakage_table, method_table, seeds_lower
 from tests.study.test_study_run import _synthetic_study
 
 
@@ -21,3 +23,17 @@ def test_tables_show_each_seed_and_bold_only_intervals_that_exclude_zero(tmp_pat
         name, other, gap_cell = (c.strip() for c in line.strip("|").split("|")[:3])
         ci = study["comparisons"][name][other]["auc_gap"]["difference_ci"]
         assert gap_cell.startswith("**") == (ci[0] > 0 or ci[1] < 0), line
+
+
+def test_leakage_table_reads_each_seed_beside_its_predictions(tmp_path):
+    study = {"settings": {"predictions": {"erm": ["s0/erm/eval/model/predictions.csv"], "apple": []}}}
+    for seed, (before, after) in enumerate(((0.6, 0.9), (0.8, 0.7))):
+        folder = tmp_path / f"s{seed}" / "apple" / "eval" / "model"
+        folder.mkdir(parents=True)
+        leak = {k: {"before": {"balanced_accuracy": before}, "after": {"balanced_accuracy": after}}
+                for k in ("probe", "refitted_discriminator")}  # fmt: skip
+        (folder / "leakage.json").write_text(json.dumps(leak))
+        study["settings"]["predictions"]["apple"].append(f"s{seed}/apple/eval/model/predictions.csv")
+    table = leakage_table(study, str(tmp_path)).splitlines()
+    assert len(table) == 3 and table[2].startswith("| apple | 0.70 (0.60, 0.80) | 0.80 (0.90, 0.70) |")  # no erm row
+    assert leakage_table({"settings": {"predictions": {"erm": ["x/predictions.csv"]}}}, str(tmp_path)) == ""
