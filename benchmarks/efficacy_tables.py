@@ -33,9 +33,10 @@ def _bold(text: str, ci: list | None) -> str:
     return f"**{text}**" if ci and (ci[0] > 0 or ci[1] < 0) else text
 
 
-def method_table(study: dict[str, Any]) -> str:
+def method_table(study: dict[str, Any], methods: list[str] | None = None) -> str:
     """One row per method: the headline metric, the worst group and each gap, mean over seeds [95 % CI], and the
-    primary gap of each seed's model (the spread over training runs, which the intervals do not cover)."""
+    primary gap of each seed's model (the spread over training runs, which the intervals do not cover).
+    ``methods``: only these rows and the reference's."""
     task, primary = study["task"], study["primary_gap"]
     keys = [study["headline"], study["worst_group"], *GAPS[task]]
     lines = [
@@ -43,6 +44,8 @@ def method_table(study: dict[str, Any]) -> str:
         "|---" * (len(keys) + 2) + "|",
     ]
     for name, m in study["methods"].items():
+        if methods and name not in methods and name != study["reference"]:
+            continue
         cells = [f"{_v(m['metrics'][k]['value'])} [{_ci(m['metrics'][k]['ci'])}]" for k in keys]
         cells.append(", ".join(_v(x) for x in m.get("per_seed", {}).get(primary, [])) or "n/a")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -120,7 +123,7 @@ def leakage_table(study: dict[str, Any], root: str = ".") -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("study", help="a study.json")
-    p.add_argument("--methods", nargs="*", default=None, help="only these methods' comparisons")
+    p.add_argument("--methods", nargs="*", default=None, help="only these methods' rows and comparisons")
     p.add_argument("--root", default=".", help="where the study ran (its prediction paths are relative to it)")
     args = p.parse_args(argv)
     with open(args.study) as f:
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     env = study.get("environment", {})
     print(f"{study['task']}: {study['n_test']} test cases {study['n_by_group']}, seeds {study['seeds']}, "
           f"lock sha256 {str(env.get('lock_sha256'))[:12]} ({env.get('packages')})\n")  # fmt: skip
-    print(method_table(study) + "\n")
+    print(method_table(study, args.methods) + "\n")
     print(comparison_table(study, args.methods) + "\n")
     leakage = leakage_table(study, args.root)
     if leakage:
