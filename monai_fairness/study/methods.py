@@ -203,7 +203,13 @@ CONTROLS: dict[str, MethodSpec] = {
         "perturber_no_adversary",
         "control of APPLE: the perturber trained without the adversary (alpha 0)",
         "apple",
-        (("perturber_no_adversary", ("train.json", "train_apple.json", "train_perturber_no_adversary.json"), {}),),
+        (
+            (
+                "perturber_no_adversary",
+                ("train.json", "train_apple.json", "train_perturber_no_adversary.json"),
+                {"segmentor_share": 0.0},  # the same training cases as the study's APPLE (its train_apple stage)
+            ),
+        ),
         eval_configs=("train.json", "train_apple.json", "train_perturber_no_adversary.json", "evaluate.json"),
         eval_model="perturber_no_adversary",
         control_of="apple",

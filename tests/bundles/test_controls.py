@@ -8,6 +8,7 @@ import os
 import pytest
 from monai.bundle import ConfigParser
 
+from monai_fairness.study.methods import CONTROLS, METHODS
 from tests.bundles.helpers import bundle_path
 
 
@@ -54,3 +55,14 @@ def test_perturber_no_adversary_switches_only_the_adversary_off():
     assert control.get_parsed_content("alpha") == 0.0 and control.get_parsed_content("d_steps") == 0
     for key in ("max_epochs", "learning_rate", "latent_layer", "epsilon", "beta", "gamma", "balance_groups"):
         assert control.get_parsed_content(key) == apple.get_parsed_content(key), key
+
+
+@pytest.mark.parametrize("control", sorted(CONTROLS))
+def test_the_study_gives_each_control_its_method_s_overrides(control):
+    """A control must see what its method sees: the study's APPLE trains on the whole training split
+    (segmentor_share 0, its segmentor is the seed's ERM model), so its control must too, or it trains on half."""
+    method = METHODS[CONTROLS[control].control_of]
+    given = {k: v for _, _, overrides in method.stages for k, v in overrides.items() if k != "group_id"}
+    for name, _, overrides in CONTROLS[control].stages:
+        for key, value in given.items():
+            assert overrides.get(key) == value, f"{control} stage {name}: {key} expected {value!r}"
