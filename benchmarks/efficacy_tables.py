@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
@@ -93,30 +92,21 @@ def comparison_table(study: dict[str, Any], methods: list[str] | None = None) ->
     return "\n".join(lines)
 
 
-def leakage_table(study: dict[str, Any], root: str = ".") -> str:
-    """APPLE's attribute leakage per seed, from the ``leakage.json`` beside each method's predictions (balanced
-    accuracy on the test set, chance 0.5 for two groups): a fresh linear probe on the pooled latent before and after
-    the perturbation, and a refitted copy of the discriminator's architecture. Empty when no method has one.
-
-    ``root``: the folder the study's relative prediction paths start from (where the study ran)."""
+def leakage_table(study: dict[str, Any]) -> str:
+    """APPLE's attribute leakage per seed (``study["leakage"]``: balanced accuracy on the test set, chance 0.5 for two
+    groups): a fresh linear probe on the pooled latent before and after the perturbation, and a refitted copy of the
+    discriminator's architecture. Empty when no method has it."""
+    cols = [("probe", "before"), ("probe", "after"), ("refitted_discriminator", "before"),
+            ("refitted_discriminator", "after")]  # fmt: skip
     lines = []
-    for name, paths in study["settings"]["predictions"].items():
-        files = [os.path.join(root, os.path.dirname(p), "leakage.json") for p in paths]
-        if not files or not all(os.path.isfile(f) for f in files):
-            continue
-        rows = []
-        for f in files:
-            with open(f) as fh:
-                leak = json.load(fh)
-            rows.append([leak[k][when]["balanced_accuracy"] for k in ("probe", "refitted_discriminator")
-                         for when in ("before", "after")])  # fmt: skip
-        means = [sum(r[i] for r in rows) / len(rows) for i in range(4)]
-        cells = [f"{m:.2f} ({', '.join(f'{r[i]:.2f}' for r in rows)})" for i, m in enumerate(means)]
+    for name, seeds in study.get("leakage", {}).items():
+        values = [[seed[reader][when] for seed in seeds] for reader, when in cols]
+        cells = [f"{sum(v) / len(v):.2f} ({', '.join(f'{x:.2f}' for x in v)})" for v in values]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if not lines:
         return ""
-    cols = ("probe before", "probe after", "refitted D before", "refitted D after")
-    head = "| method | " + " | ".join(f"{c}: mean (per seed)" for c in cols) + " |"
+    head = "| method | " + " | ".join(f"{r.replace('refitted_discriminator', 'refitted D')} {w}: mean (per seed)"
+                                     for r, w in cols) + " |"  # fmt: skip
     return "\n".join([head, "|---" * 5 + "|", *lines])
 
 
@@ -124,7 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("study", help="a study.json")
     p.add_argument("--methods", nargs="*", default=None, help="only these methods' rows and comparisons")
-    p.add_argument("--root", default=".", help="where the study ran (its prediction paths are relative to it)")
     args = p.parse_args(argv)
     with open(args.study) as f:
         study = json.load(f)
@@ -133,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
           f"lock sha256 {str(env.get('lock_sha256'))[:12]} ({env.get('packages')})\n")  # fmt: skip
     print(method_table(study, args.methods) + "\n")
     print(comparison_table(study, args.methods) + "\n")
-    leakage = leakage_table(study, args.root)
+    leakage = leakage_table(study)
     if leakage:
         print(leakage + "\n")
     for text in study["verdicts"].values():

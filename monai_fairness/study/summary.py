@@ -4,6 +4,7 @@ baseline, in plain language."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import warnings
@@ -204,6 +205,7 @@ def summarize(
             "worst_group": task.worst_group,
             "comparisons": comparisons,
             "verdicts": verdicts,
+            "leakage": attribute_leakage(paths),
             "warnings": warnings_out,
             "settings": {
                 "bootstrap": f"{n_bootstrap} resamples within each group, the same indices for every model and seed "
@@ -217,6 +219,27 @@ def summarize(
             },
         }
     )
+
+
+def attribute_leakage(paths: Mapping[str, Sequence[str]]) -> dict[str, list[dict[str, Any]]]:
+    """``{method: [per seed]}``: the balanced accuracies of ``leakage.json`` (APPLE's evaluation writes it beside its
+    predictions: how well the attribute is read from the latent before and after the perturbation), for the methods
+    that have one for every seed, so that ``study.json`` carries them with the rest."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for method, files in paths.items():
+        leaks = [os.path.join(os.path.dirname(f), "leakage.json") for f in files]
+        if not leaks or not all(os.path.isfile(f) for f in leaks):
+            continue
+        out[method] = []
+        for f in leaks:
+            with open(f) as fh:
+                leak = json.load(fh)
+            seed = {"num_eval": leak.get("num_eval")}
+            for reader in ("probe", "discriminator", "refitted_discriminator"):
+                if reader in leak:
+                    seed[reader] = {w: leak[reader][w]["balanced_accuracy"] for w in ("before", "after")}
+            out[method].append(seed)
+    return out
 
 
 def _sort_key(x: float) -> float:

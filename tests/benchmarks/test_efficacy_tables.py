@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.efficacy_tables import comparison_table, leakage_table, method_table, seeds_lower
+from monai_fairness.study.summary import attribute_leakage
 from tests.study.test_study_run import _synthetic_study
 
 
@@ -25,15 +26,19 @@ def test_tables_show_each_seed_and_bold_only_intervals_that_exclude_zero(tmp_pat
         assert gap_cell.startswith("**") == (ci[0] > 0 or ci[1] < 0), line
 
 
-def test_leakage_table_reads_each_seed_beside_its_predictions(tmp_path):
-    study = {"settings": {"predictions": {"erm": ["s0/erm/eval/model/predictions.csv"], "apple": []}}}
+def test_leakage_table_shows_each_seed_from_the_study(tmp_path):
+    paths = {"erm": [str(tmp_path / "s0" / "erm" / "predictions.csv")], "apple": []}
     for seed, (before, after) in enumerate(((0.6, 0.9), (0.8, 0.7))):
-        folder = tmp_path / f"s{seed}" / "apple" / "eval" / "model"
+        folder = tmp_path / f"s{seed}" / "apple"
         folder.mkdir(parents=True)
         leak = {k: {"before": {"balanced_accuracy": before}, "after": {"balanced_accuracy": after}}
                 for k in ("probe", "refitted_discriminator")}  # fmt: skip
-        (folder / "leakage.json").write_text(json.dumps(leak))
-        study["settings"]["predictions"]["apple"].append(f"s{seed}/apple/eval/model/predictions.csv")
-    table = leakage_table(study, str(tmp_path)).splitlines()
-    assert len(table) == 3 and table[2].startswith("| apple | 0.70 (0.60, 0.80) | 0.80 (0.90, 0.70) |")  # no erm row
-    assert leakage_table({"settings": {"predictions": {"erm": ["x/predictions.csv"]}}}, str(tmp_path)) == ""
+        (folder / "leakage.json").write_text(json.dumps({"num_eval": 20, **leak}))
+        paths["apple"].append(str(folder / "predictions.csv"))
+    study = {"leakage": attribute_leakage(paths)}
+    assert set(study["leakage"]) == {"apple"}  # erm has no leakage.json
+    assert study["leakage"]["apple"][1] == {"num_eval": 20, "probe": {"before": 0.8, "after": 0.7},
+                                            "refitted_discriminator": {"before": 0.8, "after": 0.7}}  # fmt: skip
+    table = leakage_table(study).splitlines()
+    assert len(table) == 3 and table[2].startswith("| apple | 0.70 (0.60, 0.80) | 0.80 (0.90, 0.70) |")
+    assert leakage_table({"leakage": {}}) == "" and leakage_table({}) == ""
