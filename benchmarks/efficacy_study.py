@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         + (f" --methods {' '.join(args.methods)}" if args.methods else ""),
         "fresh_draw": f"{setup['fresh_cases']} cases, generator seed 2000, every case in the test split",
         "wall_time_s": round(time.time() - start),
+        "wall_time_note": "this invocation only: training runs and evaluations finished earlier in the workdir "
+        "are reused, not timed again",
     }
     with open(os.path.join(workdir, "study.json"), "w") as f:
         json.dump(study, f, indent=1)
