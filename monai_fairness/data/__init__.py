@@ -25,7 +25,7 @@ from .group_sampling import (
     select_group,
 )
 from .preflight import channel_stats, image_header, preflight_datalist
-from .splits import split_in_two, stratified_split
+from .splits import held_out, split_in_two, stratified_split
 
 __all__ = [
     "CACHE_MODES",
@@ -50,6 +50,7 @@ __all__ = [
     "parse_dicom_age",
     "read_dicom_attributes",
     "split_in_two",
+    "held_out",
     "stratified_split",
     "check_group_id",
     "endless",

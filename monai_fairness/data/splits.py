@@ -14,7 +14,7 @@ import numpy as np
 
 from monai_fairness.utils.enums import FairnessKeys
 
-__all__ = ["stratified_split", "split_in_two"]
+__all__ = ["stratified_split", "split_in_two", "held_out"]
 
 
 def stratified_split(
@@ -122,6 +122,28 @@ def split_in_two(
             "least one item (lower or raise first_share)."
         )
     return chosen
+
+
+def held_out(
+    items: Sequence[Mapping[str, Any]], evaluated: Sequence[Mapping[str, Any]], *, name: str = "training"
+) -> list[Mapping[str, Any]]:
+    """The ``items`` whose image is not among the ``evaluated`` ones.
+
+    A probe fitted on some cases and scored on others must never see a scored case while fitting. With an
+    evaluation datalist that puts every case into its test split (a fresh draw, ``benchmarks.fresh_draw``) the
+    training split is a subset of the test split, so APPLE's leakage probe fits on this held-out part.
+
+    Raises:
+        ValueError: When every item is also evaluated (nothing left to fit on).
+    """
+    scored = {str(item.get(FairnessKeys.IMAGE)) for item in evaluated}
+    kept = [item for item in items if str(item.get(FairnessKeys.IMAGE)) not in scored]
+    if not kept:
+        raise ValueError(
+            f"held_out: all {len(items)} {name} items are also in the evaluated split; expected at least one held-out "
+            "item to fit on (evaluate on a split that does not contain them)."
+        )
+    return kept
 
 
 def _largest_remainder(n: int, fractions: np.ndarray) -> list[int]:

@@ -49,6 +49,8 @@ class MethodSpec:
         eval_name: the folder of its evaluation (``eval/<eval_name>/``); default ``eval_model``.
         eval_overrides: more overrides of its evaluation command.
         tasks: the tasks it applies to; None: every task its bundle family has a bundle for.
+        fit_datalist: the config id of its evaluation that receives the training datalist when the study evaluates
+            on another one (APPLE's leakage probe fits on that datalist's training split, never on scored cases).
     """
 
     name: str
@@ -65,6 +67,7 @@ class MethodSpec:
     eval_name: str | None = None
     eval_overrides: tuple[tuple[str, str], ...] = ()
     tasks: tuple[str, ...] | None = None
+    fit_datalist: str | None = None
 
     @property
     def uses_erm(self) -> bool:
@@ -144,6 +147,7 @@ METHODS: dict[str, MethodSpec] = {
         ),
         eval_configs=("train.json", "train_apple.json", "evaluate.json"),
         erm_override="segmentor_checkpoint",
+        fit_datalist="leakage_datalist",
     ),
     "apple_paper": MethodSpec(
         "apple_paper",
@@ -155,6 +159,7 @@ METHODS: dict[str, MethodSpec] = {
         ),
         eval_configs=("train.json", "train_apple.json", "train_apple_paper.json", "evaluate.json"),
         erm_override="segmentor_checkpoint",
+        fit_datalist="leakage_datalist",
     ),
 }
 METHODS["thresholds"] = MethodSpec(
@@ -214,6 +219,7 @@ CONTROLS: dict[str, MethodSpec] = {
         eval_model="perturber_no_adversary",
         control_of="apple",
         shares="apple",
+        fit_datalist="leakage_datalist",
     ),
 }
 METHODS.update(CONTROLS)

@@ -84,6 +84,9 @@ def run_method(
     if force or not os.path.isfile(predictions):
         evaluate = {**common, "eval_model": spec.eval_model, "n_bootstrap": 0, **dict(spec.eval_overrides)}
         if test_datalist is not None:
+            if spec.fit_datalist:
+                training = common.get("datalist") or os.path.join(os.path.abspath(dataset_dir), "datalist.json")
+                evaluate[spec.fit_datalist] = training
             evaluate.update(datalist=os.path.abspath(test_datalist), eval_split="test")
         run_bundle(bundle, list(spec.eval_configs), evaluate, overlays=overlays)
     return predictions

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from monai_fairness.data import split_in_two, stratified_split
+from monai_fairness.data import held_out, split_in_two, stratified_split
 
 
 def test_split_keeps_group_class_proportions_and_is_deterministic():
@@ -75,3 +75,12 @@ def test_split_in_two_errors():
         split_in_two(items, 0.5, "apple")
     with pytest.raises(ValueError, match="the 'first' part of 2 items at first_share=0.0 is empty"):
         split_in_two(items, 0.0, "first")
+
+
+def test_held_out_leaves_out_every_scored_case_and_refuses_when_none_is_left():
+    training = [{"image": f"/d/img{i}.nii.gz", "group": i % 2} for i in range(6)]
+    fresh_draw_test = training[:4] + [{"image": "/d/other.nii.gz", "group": 0}]
+    assert held_out(training, fresh_draw_test) == training[4:]
+    assert held_out(training, []) == training
+    with pytest.raises(ValueError, match=r"all 6 training items are also in the evaluated split"):
+        held_out(training, training + fresh_draw_test)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 
 import pytest
 
@@ -70,3 +71,25 @@ def test_a_small_group_is_named_with_its_count(write_datalist):
     path = write_datalist(_datalist(n_test_dark=4))
     with pytest.warns(UserWarning, match=r"group 1 \(dark\) has 4 test cases: too few for a useful interval"):
         check_study_inputs(path, ["erm", "resampling"], [0, 1], "erm")
+
+
+def test_apple_s_leakage_probe_fits_on_the_training_datalist_when_the_study_evaluates_elsewhere(tmp_path, monkeypatch):
+    """A fresh draw holds every case in its test split; the probe must fit on the study's training data instead."""
+    from monai_fairness.study import runner
+
+    calls = []
+    monkeypatch.setattr(runner, "run_stages", lambda *a, **k: {})
+    monkeypatch.setattr(runner, "run_bundle", lambda bundle, configs, overrides, **k: calls.append(overrides))
+    erm = tmp_path / "work" / "seed0" / "erm" / "models"
+    erm.mkdir(parents=True)
+    (erm / "model.pt").write_bytes(b"")
+    fresh = str(tmp_path / "fresh" / "datalist.json")
+    kwargs = dict(dataset_dir=str(tmp_path / "data"), workdir=str(tmp_path / "work"), bundles_dir=str(tmp_path),
+                  group_ids=[0, 1], test_datalist=fresh)  # fmt: skip
+    for method in ("apple", "perturber_no_adversary", "erm"):
+        runner.run_method(method, "segmentation", 0, **kwargs)
+    apple, control, erm_eval = calls
+    training = os.path.join(str(tmp_path / "data"), "datalist.json")
+    assert apple["leakage_datalist"] == control["leakage_datalist"] == training
+    assert apple["datalist"] == control["datalist"] == os.path.abspath(fresh)
+    assert "leakage_datalist" not in erm_eval
