@@ -11,6 +11,8 @@ import json
 import sys
 from typing import Any
 
+from monai_fairness.study.methods import METHODS
+
 GAPS = {"classification": ("auc_gap", "accuracy_gap", "eodd"), "segmentation": ("dice_gap",)}
 
 
@@ -110,13 +112,56 @@ def leakage_table(study: dict[str, Any]) -> str:
     return "\n".join([head, "|---" * 5 + "|", *lines])
 
 
+def summary_table(studies: list[dict[str, Any]]) -> str:
+    """The README's short table: per method its primary gap, the gap's relative change against the reference and
+    against the method's control (where the study compared them) [95 % CI], and the headline metric's change in
+    points; bold where the interval of the paired difference excludes zero."""
+    lines = [
+        "| method | gap | gap vs ERM [95 % CI] | gap vs its control [95 % CI] | overall vs ERM [95 % CI] | seeds lower "
+        "than ERM |",
+        "|---" * 6 + "|",
+    ]
+    for study in studies:
+        gap, headline, ref = study["primary_gap"], study["headline"], study["reference"]
+        lines.append(f"| **{study['task']}** (reference {ref}: {gap} "
+                     f"{_v(study['methods'][ref]['metrics'][gap]['value'])}) | | | | | |")  # fmt: skip
+        for name, against in study["comparisons"].items():
+            controls = [o for o in against if o in METHODS and METHODS[o].control_of == name]
+            rel = against[ref][gap]
+            cells = [
+                f"{_v(study['methods'][name]['metrics'][gap]['value'])}",
+                _bold(f"{_v(rel['relative'], True)} [{_ci(rel['relative_ci'], True)}]", rel["difference_ci"]),
+            ]
+            ctrl = []
+            for c in controls:
+                r = against[c][gap]
+                ctrl.append(_bold(f"{c}: {_v(r['relative'], True)} [{_ci(r['relative_ci'], True)}]",
+                                  r["difference_ci"]))  # fmt: skip
+            cells.append("; ".join(ctrl) or "")
+            h = against[ref][headline]
+            cells.append(_bold(f"{100 * h['difference']:+.1f} pt [{_ci(h['difference_ci'], points=True)}]",
+                               h["difference_ci"]))  # fmt: skip
+            cells.append(seeds_lower(study, name, ref))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("study", help="a study.json")
+    p.add_argument("study", nargs="+", help="a study.json (several with --summary)")
     p.add_argument("--methods", nargs="*", default=None, help="only these methods' rows and comparisons")
+    p.add_argument("--summary", action="store_true", help="the README's one short table over every study given")
     args = p.parse_args(argv)
-    with open(args.study) as f:
-        study = json.load(f)
+    studies = []
+    for path in args.study:
+        with open(path) as f:
+            studies.append(json.load(f))
+    if args.summary:
+        print(summary_table(studies))
+        return 0
+    if len(studies) > 1:
+        p.error("several studies need --summary")
+    study = studies[0]
     env = study.get("environment", {})
     print(f"{study['task']}: {study['n_test']} test cases {study['n_by_group']}, seeds {study['seeds']}, "
           f"lock sha256 {str(env.get('lock_sha256'))[:12]} ({env.get('packages')})\n")  # fmt: skip

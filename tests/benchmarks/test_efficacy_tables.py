@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.efficacy_tables import comparison_table, leakage_table, method_table, seeds_lower
+from benchmarks.efficacy_tables import comparison_table, leakage_table, method_table, seeds_lower, summary_table
 from monai_fairness.study.summary import attribute_leakage
 from tests.study.test_study_run import _synthetic_study
 
@@ -42,3 +42,13 @@ def test_leakage_table_shows_each_seed_from_the_study(tmp_path):
     table = leakage_table(study).splitlines()
     assert len(table) == 3 and table[2].startswith("| apple | 0.70 (0.60, 0.80) | 0.80 (0.90, 0.70) |")
     assert leakage_table({"leakage": {}}) == "" and leakage_table({}) == ""
+
+
+def test_summary_shows_each_method_against_erm_and_its_control(tmp_path):
+    study = _synthetic_study(tmp_path)
+    study["comparisons"]["fairdi"]["student_no_kd"] = study["comparisons"]["fairdi"]["resampling"]
+    rows = {line.split(" | ")[0].strip("| "): line for line in summary_table([study]).splitlines()[3:]}
+    assert set(rows) == {"resampling", "fairdi"}
+    assert "student_no_kd: " in rows["fairdi"] and "resampling: " not in rows["fairdi"]  # a control, not a baseline
+    ci = study["comparisons"]["fairdi"]["erm"]["auc_gap"]["relative_ci"]
+    assert f"[{100 * ci[0]:+.0f} % to {100 * ci[1]:+.0f} %]" in rows["fairdi"]
