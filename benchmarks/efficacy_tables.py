@@ -139,8 +139,14 @@ def summary_table(studies: list[dict[str, Any]]) -> str:
                                   r["difference_ci"]))  # fmt: skip
             cells.append("; ".join(ctrl) or "")
             h = against[ref][headline]
-            cells.append(_bold(f"{100 * h['difference']:+.1f} pt [{_ci(h['difference_ci'], points=True)}]",
-                               h["difference_ci"]))  # fmt: skip
+            overall = (
+                "n/a"
+                if h["difference"] is None
+                else _bold(
+                    f"{100 * h['difference']:+.1f} pt [{_ci(h['difference_ci'], points=True)}]", h["difference_ci"]
+                )
+            )
+            cells.append(overall)  # fmt: skip
             cells.append(seeds_lower(study, name, ref))
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
