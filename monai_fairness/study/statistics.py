@@ -63,14 +63,8 @@ class StudyStatistics:
         values = {m: [task.prepare(v, groups) for v in seeds] for m, seeds in values.items()}
         contexts = {m: [task.context(v) for v in seeds] for m, seeds in values.items()}
         identity = torch.arange(n)[None]
-        self.point = {m: self._mean(values[m], contexts[m], identity, k) for m in values}
-        self.seed_point = {
-            m: [
-                self.task.resample(v, self.positions, k, identity, c)
-                for v, c in zip(values[m], contexts[m], strict=True)
-            ]
-            for m in values
-        }
+        self.seed_point = {m: self._per_seed(values[m], contexts[m], identity, k) for m in values}
+        self.point = {m: self._seed_mean(per_seed) for m, per_seed in self.seed_point.items()}
         chunks: dict[str, list[dict[str, torch.Tensor]]] = {m: [] for m in values}
         for idx in iterate_bootstrap(self.positions, n_resamples, seed, max_elements):
             for m in values:
@@ -80,10 +74,17 @@ class StudyStatistics:
         }
         self.n_resamples = n_resamples
 
+    def _per_seed(self, seeds: Sequence[Values], contexts: Sequence[Any], idx: torch.Tensor, k: int) -> list[dict]:
+        """``[{metric: [B]}]``, each seed's value on each resample."""
+        return [self.task.resample(v, self.positions, k, idx, c) for v, c in zip(seeds, contexts, strict=True)]
+
+    def _seed_mean(self, per_seed: Sequence[Mapping[str, torch.Tensor]]) -> dict:
+        """``{metric: [B]}``, the mean over seeds of each resample's value."""
+        return {name: torch.stack([s[name].double() for s in per_seed]).mean(0) for name in self.metrics}
+
     def _mean(self, seeds: Sequence[Values], contexts: Sequence[Any], idx: torch.Tensor, k: int) -> dict:
         """``{metric: [B]}``, the mean over seeds of each resample's value."""
-        per_seed = [self.task.resample(v, self.positions, k, idx, c) for v, c in zip(seeds, contexts, strict=True)]
-        return {name: torch.stack([s[name].double() for s in per_seed]).mean(0) for name in self.metrics}
+        return self._seed_mean(self._per_seed(seeds, contexts, idx, k))
 
     def value(self, method: str, metric: str) -> float:
         return float(self.point[method][metric][0])
