@@ -74,6 +74,10 @@ class MethodSpec:
         return self.erm_checkpoint is not None or self.erm_override is not None
 
 
+# APPLE on the seed's ERM segmentor: that segmentor was "trained elsewhere", so the perturber learns from the whole
+# training split; APPLE, its paper-shaped variant and its control share it
+_PERTURBER_ON_ERM = {"segmentor_share": 0.0}
+
 METHODS: dict[str, MethodSpec] = {
     "erm": MethodSpec("erm", "ERM: the task's plain recipe (the reference)", "erm", (("erm", ("train.json",), {}),)),
     "resampling": MethodSpec(
@@ -143,7 +147,7 @@ METHODS: dict[str, MethodSpec] = {
         "apple",
         (
             ("pretrain_segmentor", ("train.json", "pretrain_segmentor.json"), {}),
-            ("train_apple", ("train.json", "train_apple.json"), {"segmentor_share": 0.0}),
+            ("train_apple", ("train.json", "train_apple.json"), _PERTURBER_ON_ERM),
         ),
         eval_configs=("train.json", "train_apple.json", "evaluate.json"),
         erm_override="segmentor_checkpoint",
@@ -155,7 +159,7 @@ METHODS: dict[str, MethodSpec] = {
         "apple",
         (
             ("pretrain_segmentor", ("train.json", "pretrain_segmentor.json"), {}),
-            ("train_apple", ("train.json", "train_apple.json", "train_apple_paper.json"), {"segmentor_share": 0.0}),
+            ("train_apple", ("train.json", "train_apple.json", "train_apple_paper.json"), _PERTURBER_ON_ERM),
         ),
         eval_configs=("train.json", "train_apple.json", "train_apple_paper.json", "evaluate.json"),
         erm_override="segmentor_checkpoint",
@@ -212,7 +216,7 @@ CONTROLS: dict[str, MethodSpec] = {
             (
                 "perturber_no_adversary",
                 ("train.json", "train_apple.json", "train_perturber_no_adversary.json"),
-                {"segmentor_share": 0.0},  # the same training cases as the study's APPLE (its train_apple stage)
+                _PERTURBER_ON_ERM,  # the same training cases as the study's APPLE
             ),
         ),
         eval_configs=("train.json", "train_apple.json", "train_perturber_no_adversary.json", "evaluate.json"),
