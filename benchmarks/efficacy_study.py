@@ -64,6 +64,13 @@ SETUPS = {
 }  # fmt: skip
 
 
+def repo_relative(path: str) -> str:
+    """``path`` relative to the repository root when it lies inside it (so that a rerun on a fresh clone elsewhere
+    writes the same ``study.json``), else unchanged."""
+    rel = os.path.relpath(os.path.abspath(path), REPO_ROOT)
+    return path if rel == ".." or rel.startswith(".." + os.sep) else rel
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--task", choices=sorted(SETUPS), required=True)
@@ -95,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides=setup["settings"],
         demo=True,
     )
+    study["settings"]["data"]["datalist"] = repo_relative(study["settings"]["data"]["datalist"])
     study["settings"]["benchmark"] = {
         "command": f"python -m benchmarks.efficacy_study --task {args.task} --seeds {' '.join(map(str, args.seeds))}"
         + (f" --methods {' '.join(args.methods)}" if args.methods else ""),

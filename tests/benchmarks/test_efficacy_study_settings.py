@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from benchmarks.efficacy_study import SETUPS
+from benchmarks.efficacy_study import SETUPS, repo_relative
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SUFFIX = {"classification": "_skin_lesion_classification", "segmentation": "_ct_segmentation"}
@@ -25,3 +25,10 @@ def test_the_study_sets_every_method_stage_the_demo_shortens(task):
             shortened |= {k for k in json.load(open(path)) if not k.startswith("_") and k not in base}
     assert shortened, task  # the method overlays do shorten something
     assert shortened <= set(SETUPS[task]["settings"]), sorted(shortened - set(SETUPS[task]["settings"]))
+
+
+def test_study_json_names_the_training_datalist_relative_to_the_clone(tmp_path):
+    inside = os.path.join(REPO_ROOT, "data", "demo", "ct", "datalist.json")
+    assert repo_relative(inside) == os.path.join("data", "demo", "ct", "datalist.json")
+    outside = str(tmp_path / "datalist.json")
+    assert repo_relative(outside) == outside
