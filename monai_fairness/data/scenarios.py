@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["Mechanism", "MECHANISMS", "PRESETS", "parse_scenario", "describe_scenario"]
+__all__ = ["Mechanism", "MECHANISMS", "PRESETS", "parse_scenario", "describe_scenario", "evaluation_knobs"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Mechanism:
         default: the knob when the name is given alone.
         off: the knob value at which the mechanism does nothing (a scenario that omits the name gets it).
         low, high: the knob's range; ``open_low`` / ``open_high`` exclude the bound.
+        training_only: the mechanism acts on the training (and validation) split only; the test split keeps the
+            base distribution (``prevalence``, ``label_noise``).
     """
 
     name: str
@@ -63,6 +65,7 @@ class Mechanism:
     high: float = 1.0
     open_low: bool = False
     open_high: bool = False
+    training_only: bool = False
 
     def check(self, value: float) -> float:
         """The knob as a float; ValueError naming the mechanism, its range and the value when outside."""
@@ -90,11 +93,11 @@ MECHANISMS: dict[str, dict[str, Mechanism]] = {
         for m in (
             _share(0.2),
             Mechanism("prevalence", "the fraction of minority malignant training cases left out", 0.5, 0.0,
-                      open_high=True),
+                      open_high=True, training_only=True),
             Mechanism("appearance", "a strength", 1.0, 0.0),
             Mechanism("shortcut", "a strength", 1.0, 0.0),
             Mechanism("group_cue", "a strength", 1.0, 0.0),
-            Mechanism("label_noise", "a flip probability", 0.2, 0.0, high=0.5, open_high=True),
+            Mechanism("label_noise", "a flip probability", 0.2, 0.0, high=0.5, open_high=True, training_only=True),
         )
     },
     "segmentation": {
@@ -166,3 +169,13 @@ def describe_scenario(knobs: Mapping[str, float], task: str) -> str:
     """One line for the datalist: the mechanisms that act, with their knobs (``"none"`` when none does)."""
     acting = [f"{n}={v:g}" for n, v in knobs.items() if v != MECHANISMS[task][n].off]
     return ", ".join(acting) if acting else "none"
+
+
+def evaluation_knobs(knobs: Mapping[str, float], task: str) -> dict[str, float]:
+    """The knobs of the scenario's test split: every training-only mechanism (``prevalence``, ``label_noise``) off.
+
+    A fresh evaluation draw that puts every case into its test split is drawn with these, so it follows the test
+    distribution of the scenario rather than its training one.
+    """
+    mechanisms = MECHANISMS[task]
+    return {n: (mechanisms[n].off if mechanisms[n].training_only else v) for n, v in knobs.items()}

@@ -19,7 +19,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from monai_fairness.data.scenarios import parse_scenario
+from monai_fairness.data.scenarios import evaluation_knobs, parse_scenario
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
 from tests.conftest import REPO_ROOT
 from tests.data.test_synthetic import _digest, erm_accuracy_gap
@@ -223,3 +223,10 @@ def test_erm_gap_grows_with_group_cue(tmp_path):
         )
         gaps[cue] = erm_accuracy_gap(data)
     assert gaps[1.0] > gaps[0.0] + 0.1, gaps
+
+
+def test_evaluation_knobs_switch_only_training_only_mechanisms_off():
+    knobs = parse_scenario("representation=0.3,prevalence=0.5,label_noise=0.2,appearance=0.7", "classification")
+    assert evaluation_knobs(knobs, "classification") == {**knobs, "prevalence": 0.0, "label_noise": 0.0}
+    ct = parse_scenario("default,anatomy,shape=0.5", "segmentation")
+    assert evaluation_knobs(ct, "segmentation") == ct  # no CT mechanism is training-only
