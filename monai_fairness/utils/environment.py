@@ -63,12 +63,23 @@ def lock_mismatches(path: str = LOCK_FILE) -> dict[str, tuple[str, str | None]]:
     return out
 
 
+def _torch_threads() -> int | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.get_num_threads()
+
+
 def environment_summary(path: str = LOCK_FILE) -> dict[str, object]:
     """Versions of the packages that decide the numbers, the lock's SHA-256 and whether this environment matches it.
 
     Returns:
-        ``{"python", "machine", "packages": {name: version}, "lock": file name or None, "lock_sha256",
-        "matches_lock": bool or None, "mismatches": {name: [locked, installed]}}``.
+        ``{"python", "machine", "cpu_count", "torch_threads", "packages": {name: version}, "lock": file name or
+        None, "lock_sha256", "matches_lock": bool or None, "mismatches": {name: [locked, installed]}}``.
+        ``torch_threads`` (torch's intra-op threads here, which the bundle commands this process starts inherit)
+        belongs to the numbers too: the same code, seeds and packages give slightly different weights with another
+        thread count on CPU (the order of parallel reductions changes).
     """
     packages = {}
     for name in KEY_PACKAGES:
@@ -79,6 +90,8 @@ def environment_summary(path: str = LOCK_FILE) -> dict[str, object]:
     summary: dict[str, object] = {
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": _torch_threads(),
         "packages": packages,
         "lock": None,
         "lock_sha256": None,

@@ -8,6 +8,7 @@ import os
 import re
 
 import pytest
+import torch
 from packaging.requirements import Requirement
 
 from monai_fairness.utils.environment import LOCK_FILE, _canonical, environment_summary, lock_mismatches, read_lock
@@ -57,6 +58,7 @@ def test_environment_summary_names_the_key_packages_and_the_lock(tmp_path):
     assert summary["lock"] == os.path.basename(LOCK_FILE) and summary["matches_lock"] is True
     assert len(summary["lock_sha256"]) == 64
     assert {"torch", "numpy", "pillow", "scipy", "monai"} <= set(summary["packages"])
+    assert summary["torch_threads"] == torch.get_num_threads() >= 1 and summary["cpu_count"] == os.cpu_count()
     drifted = tmp_path / "lock.txt"
     drifted.write_text("numpy==0.0.1\n")
     other = environment_summary(str(drifted))
