@@ -5,6 +5,7 @@ distribution with enough cases per group, and a tiny run goes end to end."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -70,3 +71,4 @@ def test_a_tiny_matrix_runs_end_to_end_on_the_training_only_mechanisms(tmp_path,
         assert scenario in trained["description"]  # trained on the mechanism...
         assert scenario not in fresh["description"]  # ...evaluated on the scenario's test distribution
     assert result["environment"]["packages"]["torch"] and result["tasks"]["classification"]["jobs"] == 2
+    assert result["tasks"]["classification"]["torch_threads_per_command"] == max(1, (os.cpu_count() or 1) // 2)
