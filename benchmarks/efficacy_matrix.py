@@ -35,10 +35,10 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from benchmarks.efficacy_study import SETUPS as STUDY_SETUPS
 from benchmarks.efficacy_tables import _bold, _ci, _v
 from benchmarks.fresh_draw import fresh_eval_set
 from monai_fairness.data.scenarios import MECHANISMS, describe_scenario, evaluation_knobs, parse_scenario
-from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
 from monai_fairness.study import run_study
 from monai_fairness.utils.environment import environment_summary
 
@@ -68,12 +68,6 @@ SIZES: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def _make(task: str):
-    if task == "classification":
-        return make_skin_lesion_dataset
-    return lambda out, **kw: make_ct_segmentation_dataset(out, write_dicom=False, **kw)
-
-
 def plan_for(task: str) -> dict[str, Any]:
     """What a row of the task trains (``methods``), at which sizes and with how many test cases per group; passed to
     :func:`run_row` explicitly so that worker processes get it as the caller has it."""
@@ -91,7 +85,7 @@ def run_row(
 ) -> dict[str, Any]:
     """Train and evaluate every method of ``plan`` on one scenario; return the row (ERM's values and each cell)."""
     knobs = parse_scenario(scenario, task)
-    make, sizes = _make(task), plan["sizes"]
+    make, sizes = STUDY_SETUPS[task]["make"], plan["sizes"]  # the efficacy study's generator call for the task
     root = os.path.join(workdir, task, scenario)
     data = os.path.join(root, "data")
     if not os.path.isfile(os.path.join(data, "datalist.json")):
