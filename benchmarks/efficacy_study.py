@@ -4,7 +4,8 @@
     python -m benchmarks.efficacy_study --task classification    # hours on 2 CPU cores (5-15 min a training run)
     python -m benchmarks.efficacy_study --task segmentation      # about as long; finished runs are reused on a rerun
 
-Each method trains on the default demo data (``data/demo``, generator seed 0; ``make demo`` writes the same) with
+Each method trains on the ``v1`` scenario of the demo-data generator (``data/study``, generator seed 0: the demo data
+before the harder ``default`` of ``make demo``; :mod:`monai_fairness.data.scenarios`) with
 its bundle's defaults and the bundle's ``configs/demo.json`` stacked last (demo sizes, as ``make demo``), with the
 longer method stages of each setup's ``settings`` below (recorded in ``study.json``; the demo keeps them short to
 finish in 10 minutes), one run per seed, and every model is evaluated on a **fresh draw** of the same generator
@@ -25,6 +26,7 @@ records the package lock and versions it ran under; finished runs in ``--workdir
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -32,6 +34,7 @@ import sys
 import time
 
 from benchmarks.fresh_draw import fresh_eval_set
+from monai_fairness.data.scenarios import parse_scenario
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
 from monai_fairness.study import format_study, run_study
 
@@ -40,6 +43,7 @@ RESULTS = os.path.join(REPO_ROOT, "benchmarks", "results")
 SETUPS = {
     "classification": {
         "data": "derm",
+        "scenario": "v1",
         "make": make_skin_lesion_dataset,
         "fresh_cases": 3000,
         "settings": {
@@ -53,6 +57,7 @@ SETUPS = {
     },
     "segmentation": {
         "data": "ct",
+        "scenario": "v1",
         "make": lambda out, **kw: make_ct_segmentation_dataset(out, write_dicom=False, **kw),
         "fresh_cases": 200,
         "settings": {"perturber_epochs": 150, "student_epochs": 30},  # APPLE; FairDi (as its demo.json)
@@ -71,26 +76,43 @@ def repo_relative(path: str) -> str:
     return path if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
+def check_scenario(datalist: str, scenario: str, task: str) -> None:
+    """ValueError unless ``datalist`` was generated with ``scenario`` (a reused folder of other data, e.g. ``make
+    demo``'s harder ``default``, would silently change every number)."""
+    with open(datalist) as f:
+        written = json.load(f).get("scenario")
+    expected = parse_scenario(scenario, task)
+    # a mechanism added after the datalist was written is off in it
+    if written is None or parse_scenario(written, task) != expected:
+        raise ValueError(
+            f"{datalist}: expected data of the {scenario!r} scenario {expected} but its 'scenario' is {written}; "
+            "point --data-dir at another folder (it is generated there) or remove this one."
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--task", choices=sorted(SETUPS), required=True)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--methods", nargs="+", default=None, help="default: every method of the task and its controls")
-    p.add_argument("--data-dir", default=os.path.join(REPO_ROOT, "data", "demo"))
+    p.add_argument("--data-dir", default=os.path.join(REPO_ROOT, "data", "study"))
     p.add_argument("--workdir", default=os.path.join(REPO_ROOT, "runs", "efficacy"))
     p.add_argument("--n_bootstrap", type=int, default=1000)
     args = p.parse_args(argv)
     setup = SETUPS[args.task]
     start = time.time()
     dataset_dir = os.path.join(args.data_dir, setup["data"])
+    make = functools.partial(setup["make"], scenario=setup["scenario"])
     if not os.path.isfile(os.path.join(dataset_dir, "datalist.json")):
-        setup["make"](dataset_dir, seed=0)
+        make(dataset_dir, seed=0)
+    check_scenario(os.path.join(dataset_dir, "datalist.json"), setup["scenario"], args.task)
     fresh = fresh_eval_set(
         os.path.join(args.workdir, f"{setup['data']}_fresh_{setup['fresh_cases']}"),
-        setup["make"],
+        make,
         setup["fresh_cases"],
         seed=2000,
     )
+    check_scenario(os.path.join(fresh, "datalist.json"), setup["scenario"], args.task)
     workdir = os.path.join(args.workdir, args.task)
     study = run_study(
         dataset_dir,

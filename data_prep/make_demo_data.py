@@ -10,7 +10,8 @@
 Writes ``<out>/derm/datalist.json`` (2D RGB skin-lesion classification, group = skin tone) and
 ``<out>/ct/datalist.json`` + ``<out>/ct/datalist_dicom.json`` (3D segmentation as NIfTI and as DICOM series, group =
 sex). The planted bias is a scenario of named mechanisms, each with a knob (``--list-scenarios``; documented in
-``monai_fairness.data.scenarios``); without one, the ``default`` scenario, the data the project's numbers come from.
+``monai_fairness.data.scenarios``); without one, the ``default`` scenario of ``make demo`` and the efficacy matrix;
+``v1`` is the easier data of the efficacy study and the model cards (``--derm-scenario v1``).
 """
 
 from __future__ import annotations
@@ -41,17 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--what", choices=("all", "derm", "ct"), default="all", help="which set(s) to generate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
-        "--bias-strength", type=float, default=None, help="default scenario only: 0 (rarity only) .. 1 (default)"
+        "--bias-strength", type=float, default=None, help="the v1 scenario's older knob: 0 (rarity only) .. 1 (v1)"
     )
     p.add_argument("--derm-cases", type=int, default=1200)
     p.add_argument("--derm-size", type=int, default=64, help="image side in pixels")
     p.add_argument(
-        "--derm-minority-fraction", type=float, default=None, help="default scenario only: dark-skin share (0.2)"
+        "--derm-minority-fraction", type=float, default=None, help="the v1 scenario's older knob: dark-skin share (0.2)"
     )
     p.add_argument("--derm-scenario", default=None, help='dermatology mechanisms, e.g. "default,label_noise=0.1"')
     p.add_argument("--ct-cases", type=int, default=150)
     p.add_argument("--ct-size", type=int, default=32, help="volume side in voxels")
-    p.add_argument("--ct-minority-fraction", type=float, default=None, help="default scenario only: female share (0.3)")
+    p.add_argument(
+        "--ct-minority-fraction", type=float, default=None, help="the v1 scenario's older knob: female share (0.3)"
+    )
     p.add_argument("--ct-scenario", default=None, help='CT mechanisms, e.g. "representation=0.3,anatomy=1"')
     p.add_argument("--no-dicom", action="store_true", help="skip writing the CT set as DICOM series")
     p.add_argument("--list-scenarios", action="store_true", help="print every mechanism and its knob, and exit")

@@ -30,6 +30,7 @@ import os
 import sys
 import time
 
+from monai_fairness.data.scenarios import describe_scenario, parse_scenario
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
 from monai_fairness.pipelines.apple import format_apple, run_apple
 from monai_fairness.pipelines.fairdi import run_fairdi
@@ -62,6 +63,24 @@ def _study(title: str, task: str, predictions: dict[str, str], reference: str, w
     return format_study(study) + f"\n  study: {os.path.join(workdir, 'study.html')}"
 
 
+def check_demo_scenario(datalist: str, task: str, out_dir: str) -> None:
+    """SystemExit naming the folders to remove when ``datalist`` holds generated data of another scenario than the
+    ``default`` (data written by an older version, whose finished runs the demo would otherwise reuse)."""
+    with open(datalist) as f:
+        data = json.load(f)
+    if not data.get("synthetic"):
+        return  # the user's own data: the demo runs on it as it is
+    written = data.get("scenario")
+    expected = parse_scenario("default", task)
+    if written is None or parse_scenario(written, task) != expected:
+        raise SystemExit(
+            f"{datalist}: expected demo data of the default scenario ({describe_scenario(expected, task)}) but it "
+            f"holds {data.get('scenario_description', 'the data of an older version (no scenario)')}; remove "
+            f"{os.path.dirname(os.path.dirname(datalist))} and {out_dir} (`make clean` and delete the data folder) "
+            "and run the demo again."
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=os.path.join(REPO_ROOT, "data", "demo"))
@@ -80,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     if not os.path.isfile(ct_list):
         print(f"generating the CT demo data in {os.path.dirname(ct_list)} ...", flush=True)
         make_ct_segmentation_dataset(os.path.dirname(ct_list), seed=0)
+    for task, datalist in (("classification", derm_list), ("segmentation", ct_list)):
+        check_demo_scenario(datalist, task, out_dir)
 
     workdir = os.path.join(out_dir, "fairdi_skin_lesion_classification")
     overrides = {"max_epochs": str(args.epochs)} if args.epochs is not None else {}

@@ -13,10 +13,13 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="session")
 def tiny_derm(tmp_path_factory) -> str:
-    """A small planted-bias dermatology set (32 px); returns the datalist path."""
+    """A small planted-bias dermatology set (32 px, the ``v1`` scenario the tests were written on); returns the
+    datalist path."""
     from monai_fairness.data.synthetic import make_skin_lesion_dataset
 
-    return make_skin_lesion_dataset(str(tmp_path_factory.mktemp("derm")), n_cases=80, image_size=32, seed=3)
+    return make_skin_lesion_dataset(
+        str(tmp_path_factory.mktemp("derm")), n_cases=80, image_size=32, seed=3, scenario="v1"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,10 @@ Dermatology (group = skin tone, 1 = dark is the minority):
   (times ``1 - strength``), so a model fitted to the majority's cue underfits the minority.
 - ``label_noise``: the probability in [0, 0.5) that a minority label is flipped, in the training and validation splits
   (test labels stay true; each item keeps ``label_clean``).
+- ``subtlety``: strength in [0, 1], not a bias: in *every* group the malignant cues (irregular border, colour
+  variegation) are weaker, times ``1 - 0.85 * strength``, and benign borders more irregular (their harmonics' upper
+  bound times ``1 + 2 * strength``), so that the task is not trivially easy (real dermatology classifiers are far from
+  AUC 1). It is part of the ``default`` preset, and no row of its own in the efficacy matrix.
 
 CT (group = sex, 1 = F is the minority):
 
@@ -31,8 +35,11 @@ CT (group = sex, 1 = F is the minority):
   with strength > 0 every case has the ring and a random body scale, so only their proportions tell the sexes apart.
 - ``shape``: strength in [0, 1]: women's target organ radii times ``1 - 0.3 * strength``.
 
-``default`` is the data every number of the project was measured on: dermatology ``representation=0.2, appearance=1,
-shortcut=1``; CT ``representation=0.3, appearance=1``.
+Presets: ``default`` is the demo's data (``make demo``, the efficacy matrix): dermatology ``representation=0.2,
+appearance=1, shortcut=1, group_cue=0.5, subtlety=1`` (its difficulty calibrated on generator seed 1, never reported:
+docs/scenarios.md); CT ``representation=0.3, appearance=1``. ``v1`` is the data of the efficacy study and the model
+cards (the ``default`` before the scenarios of issue 23): dermatology ``representation=0.2, appearance=1, shortcut=1``;
+CT the same as ``default``.
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ class Mechanism:
         low, high: the knob's range; ``open_low`` / ``open_high`` exclude the bound.
         training_only: the mechanism acts on the training (and validation) split only; the test split keeps the
             base distribution (``prevalence``, ``label_noise``).
+        planted_bias: a bias mechanism (a row of the efficacy matrix); False for ``subtlety``, which acts on every
+            group alike.
     """
 
     name: str
@@ -66,6 +75,7 @@ class Mechanism:
     open_low: bool = False
     open_high: bool = False
     training_only: bool = False
+    planted_bias: bool = True
 
     def check(self, value: float) -> float:
         """The knob as a float; ValueError naming the mechanism, its range and the value when outside."""
@@ -98,6 +108,7 @@ MECHANISMS: dict[str, dict[str, Mechanism]] = {
             Mechanism("shortcut", "a strength", 1.0, 0.0),
             Mechanism("group_cue", "a strength", 1.0, 0.0),
             Mechanism("label_noise", "a flip probability", 0.2, 0.0, high=0.5, open_high=True, training_only=True),
+            Mechanism("subtlety", "a strength", 1.0, 0.0, planted_bias=False),
         )
     },
     "segmentation": {
@@ -111,8 +122,14 @@ MECHANISMS: dict[str, dict[str, Mechanism]] = {
     },
 }  # fmt: skip
 PRESETS: dict[str, dict[str, dict[str, float]]] = {
-    "classification": {"default": {"representation": 0.2, "appearance": 1.0, "shortcut": 1.0}},
-    "segmentation": {"default": {"representation": 0.3, "appearance": 1.0}},
+    "classification": {
+        "default": {"representation": 0.2, "appearance": 1.0, "shortcut": 1.0, "group_cue": 0.5, "subtlety": 1.0},
+        "v1": {"representation": 0.2, "appearance": 1.0, "shortcut": 1.0},
+    },
+    "segmentation": {
+        "default": {"representation": 0.3, "appearance": 1.0},
+        "v1": {"representation": 0.3, "appearance": 1.0},
+    },
 }
 
 

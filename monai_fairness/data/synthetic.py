@@ -17,9 +17,10 @@ name/id/dates to exercise the identifier filters; they are never copied into dat
 
 The bias is planted by named mechanisms, each with a knob, combined into a scenario
 (:mod:`monai_fairness.data.scenarios`): representation, prevalence, appearance, shortcut, group_cue and label_noise
-for dermatology; representation, appearance, anatomy and shape for CT. The ``default`` scenario is the data the
-project's numbers were measured on (dermatology: dark skin 20 %, low contrast and a light-skin-only shortcut; CT:
-women 30 %, low organ contrast); ``bias_strength`` is its older one-knob form.
+for dermatology, plus ``subtlety`` (weaker malignant cues in every group: difficulty, not bias); representation,
+appearance, anatomy and shape for CT. The ``default`` scenario is the demo's data; ``v1`` the data of the efficacy
+study (dermatology: dark skin 20 %, low contrast and a light-skin-only shortcut; CT: women 30 %, low organ contrast);
+``bias_strength`` and ``minority_fraction`` are the older knobs of ``v1``.
 
 Every datalist follows the contract (``"synthetic": true``) with group x class stratified splits.
 """
@@ -88,6 +89,8 @@ def _lesion_image(
     contrast_scale: float,
     border_scale: float = 1.0,
     variegation_scale: float = 1.0,
+    cue_scale: float = 1.0,
+    benign_atypia: float = 0.0,
 ) -> np.ndarray:
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     skin = (DARK_SKIN if dark else LIGHT_SKIN) * rng.uniform(0.92, 1.08, size=3)
@@ -98,9 +101,9 @@ def _lesion_image(
     dist = np.hypot(yy - cy, xx - cx)
     r0 = size * rng.uniform(0.16, 0.24)
     if malignant:
-        amps = rng.uniform(0.07, 0.12, size=4) * border_scale
+        amps = rng.uniform(0.07, 0.12, size=4) * (border_scale * cue_scale)
     else:
-        amps = rng.uniform(0.0, 0.025, size=4)
+        amps = rng.uniform(0.0, 0.025 * (1.0 + benign_atypia), size=4)
     harmonics = zip(amps, (3, 4, 5, 7), strict=True)
     radius = r0 * (1 + sum(a * np.sin(k * theta + rng.uniform(0, 2 * np.pi)) for a, k in harmonics))
     inside = 1.0 / (1.0 + np.exp(-(radius - dist) / 0.8))
@@ -109,7 +112,7 @@ def _lesion_image(
     if malignant:  # blue-grey variegation: patches of a second pigment inside the lesion
         patches = (_smooth_noise(rng, (size, size), max(2, size // 10)) > 0.1).astype(np.float32)
         tint = 1.0 - contrast * np.array([0.85, 0.7, 0.35])
-        weight = 0.8 * variegation_scale
+        weight = 0.8 * (variegation_scale * cue_scale)
         lesion = lesion * (1 - weight * patches[..., None]) + img * tint * weight * patches[..., None]
     img = img * (1 - inside[..., None]) + lesion * inside[..., None]
     if marker:
@@ -145,7 +148,8 @@ def _resolve_knobs(
     minority_fraction: float | None,
     bias_strength: float | None,
 ) -> dict[str, float]:
-    """The scenario's knobs, or the older ``minority_fraction`` / ``bias_strength`` form of the default scenario."""
+    """The scenario's knobs; ``default`` without one; the ``v1`` scenario changed by the older ``minority_fraction`` /
+    ``bias_strength`` knobs when either is given (they predate scenarios and keep their meaning)."""
     if scenario is not None:
         for name, value in (("minority_fraction", minority_fraction), ("bias_strength", bias_strength)):
             if value is not None:
@@ -154,7 +158,7 @@ def _resolve_knobs(
                     "mechanism (representation for the minority's share; appearance and shortcut for bias_strength)."
                 )
         return parse_scenario(scenario, task)
-    knobs = parse_scenario("default", task)
+    knobs = parse_scenario("default" if minority_fraction is None and bias_strength is None else "v1", task)
     if minority_fraction is not None:
         knobs["representation"] = _check_fraction("minority_fraction", minority_fraction)
     if bias_strength is not None:
@@ -224,6 +228,9 @@ def make_skin_lesion_dataset(
     if image_size < 16:
         raise ValueError(f"image_size expected at least 16 pixels but got {image_size}.")
     shortcut, appearance, cue = knobs["shortcut"], knobs["appearance"], knobs["group_cue"]
+    # every group alike (not a bias: the task's difficulty): weaker malignant cues, more irregular benign borders
+    subtlety = knobs["subtlety"]
+    cue_scale = 1.0 - 0.85 * subtlety
     rng = np.random.default_rng(seed)
     os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
     groups = _assign_groups(rng, n_cases, knobs["representation"])
@@ -238,7 +245,9 @@ def make_skin_lesion_dataset(
         marker = bool(rng.random() < p_marker)
         contrast_scale = 1.0 - 0.8 * appearance if dark else 1.0
         border, variegation = (1.0 - cue, 1.0) if dark else (1.0, 1.0 - cue)
-        img = _lesion_image(rng, image_size, malignant, dark, marker, contrast_scale, border, variegation)
+        img = _lesion_image(
+            rng, image_size, malignant, dark, marker, contrast_scale, border, variegation, cue_scale, 2.0 * subtlety
+        )
         rel = f"images/lesion_{i:05d}.png"
         Image.fromarray(img).save(os.path.join(out_dir, rel))
         items.append(

@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from benchmarks.efficacy_study import SETUPS, repo_relative
+from benchmarks.efficacy_study import SETUPS, check_scenario, repo_relative
+from monai_fairness.data.scenarios import parse_scenario
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SUFFIX = {"classification": "_skin_lesion_classification", "segmentation": "_ct_segmentation"}
@@ -32,3 +33,17 @@ def test_study_json_names_the_training_datalist_relative_to_the_clone(tmp_path):
     assert repo_relative(inside) == os.path.join("data", "demo", "ct", "datalist.json")
     outside = str(tmp_path / "datalist.json")
     assert repo_relative(outside) == outside
+
+
+def test_the_study_stays_on_the_v1_data_and_refuses_other_data(tmp_path):
+    """The stored study numbers were measured on ``v1``: the study generates it and refuses a reused folder of other
+    data (``make demo``'s harder ``default``, or a datalist without a scenario)."""
+    assert {setup["scenario"] for setup in SETUPS.values()} == {"v1"}
+    path = tmp_path / "datalist.json"
+    older = {k: v for k, v in parse_scenario("v1", "classification").items() if k != "subtlety"}
+    path.write_text(json.dumps({"scenario": older}))  # written before the subtlety knob existed: still v1
+    check_scenario(str(path), "v1", "classification")
+    for written in (parse_scenario("default", "classification"), None):
+        path.write_text(json.dumps({"scenario": written}))
+        with pytest.raises(ValueError, match="expected data of the 'v1' scenario"):
+            check_scenario(str(path), "v1", "classification")

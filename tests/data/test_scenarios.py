@@ -4,6 +4,7 @@ numbers were measured on, generation is deterministic, and bad knobs are named."
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -38,10 +39,12 @@ def _items(path: str, splits=("training", "validation", "test")) -> list[dict]:
 
 
 def test_parse_presets_overrides_and_defaults():
-    assert parse_scenario(None, "classification") == {
+    assert parse_scenario("v1", "classification") == {
         "representation": 0.2, "prevalence": 0.0, "appearance": 1.0, "shortcut": 1.0, "group_cue": 0.0,
-        "label_noise": 0.0,
+        "label_noise": 0.0, "subtlety": 0.0,
     }  # fmt: skip
+    assert parse_scenario(None, "classification") == parse_scenario("default", "classification")
+    assert parse_scenario(None, "segmentation") == parse_scenario("v1", "segmentation")  # CT default unchanged
     knobs = parse_scenario("default,appearance=0.5,label_noise", "classification")
     assert knobs["appearance"] == 0.5 and knobs["label_noise"] == 0.2 and knobs["shortcut"] == 1.0
     assert parse_scenario({"anatomy": 0.5}, "segmentation") == {
@@ -77,17 +80,35 @@ def test_older_knobs_and_a_scenario_contradict(tmp_path):
         make_ct_segmentation_dataset(str(tmp_path), n_cases=4, size=16, scenario="anatomy", minority_fraction=0.3)
 
 
-def test_default_scenario_is_the_older_default(tmp_path):
-    """The data every stored number was measured on: no scenario, ``default`` and ``bias_strength=1`` agree."""
-    a = make_skin_lesion_dataset(str(tmp_path / "a"), n_cases=24, image_size=16, seed=3)
-    b = make_skin_lesion_dataset(str(tmp_path / "b"), n_cases=24, image_size=16, seed=3, scenario="default")
-    c = make_skin_lesion_dataset(
-        str(tmp_path / "c"), n_cases=24, image_size=16, seed=3, bias_strength=1.0, minority_fraction=0.2
+# sha1 of the 24 images (16 px, seed 3) of the generator's default before the scenarios of issue 23 (commit 53e5f42):
+# the data of every stored study number, which the ``v1`` preset must keep writing
+V1_IMAGES_SHA1 = "04d9ef79c40c52085efeb765d858773ba076025b"
+
+
+def _images_sha1(datalist: str) -> str:
+    folder = os.path.join(os.path.dirname(datalist), "images")
+    h = hashlib.sha1()
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
+def test_v1_scenario_is_the_data_of_the_stored_study(tmp_path):
+    """``v1`` and the older knobs write the images every stored study number was measured on; no scenario is the
+    harder ``default``."""
+    v1 = make_skin_lesion_dataset(str(tmp_path / "v1"), n_cases=24, image_size=16, seed=3, scenario="v1")
+    older = make_skin_lesion_dataset(
+        str(tmp_path / "older"), n_cases=24, image_size=16, seed=3, bias_strength=1.0, minority_fraction=0.2
     )
-    assert _digest(os.path.dirname(a)) == _digest(os.path.dirname(b)) == _digest(os.path.dirname(c))
-    with open(a) as f:
-        meta = json.load(f)
-    assert meta["scenario_description"] == "representation=0.2, appearance=1, shortcut=1"
+    plain = make_skin_lesion_dataset(str(tmp_path / "plain"), n_cases=24, image_size=16, seed=3)
+    named = make_skin_lesion_dataset(str(tmp_path / "named"), n_cases=24, image_size=16, seed=3, scenario="default")
+    assert _images_sha1(v1) == _images_sha1(older) == V1_IMAGES_SHA1
+    assert _images_sha1(plain) == _images_sha1(named) != V1_IMAGES_SHA1
+    with open(v1) as f:
+        assert json.load(f)["scenario_description"] == "representation=0.2, appearance=1, shortcut=1"
+    with open(plain) as f:
+        assert "subtlety=" in json.load(f)["scenario_description"]
 
 
 def test_combined_scenarios_are_deterministic(tmp_path):
@@ -164,6 +185,25 @@ def test_group_cue_moves_malignancy_to_another_cue_in_the_minority(tmp_path):
     assert mean(0, 1, 2) > mean(0, 0, 2) + 0.15 and abs(mean(0, 1, 3) - mean(0, 0, 3)) < 0.015
     # dark skin: malignant lesions are variegated but round
     assert mean(1, 1, 3) > mean(1, 0, 3) + 0.03 and abs(mean(1, 1, 2) - mean(1, 0, 2)) < 0.05
+
+
+def test_subtlety_weakens_the_malignant_cues_in_every_group(tmp_path):
+    """Not a bias: the malignant-minus-benign border irregularity and variegation shrink in both groups alike."""
+    differences = {}
+    for strength in (0.0, 1.0):
+        path = make_skin_lesion_dataset(
+            str(tmp_path / str(strength)), n_cases=160, image_size=64, seed=0,
+            scenario=f"representation=0.5,subtlety={strength}",
+        )  # fmt: skip
+        f = _lesion_features(path)
+        differences[strength] = {
+            (group, column): f[(f[:, 0] == group) & (f[:, 1] == 1), column].mean()
+            - f[(f[:, 0] == group) & (f[:, 1] == 0), column].mean()
+            for group in (0, 1)
+            for column in (2, 3)
+        }
+    for key, full in differences[0.0].items():
+        assert full > 0 and differences[1.0][key] < 0.6 * full, (key, full, differences[1.0][key])
 
 
 def _outline_features(path: str) -> tuple[np.ndarray, np.ndarray]:
