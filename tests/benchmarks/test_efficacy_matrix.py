@@ -48,6 +48,15 @@ def test_every_row_name_is_a_scenario_and_every_method_applies():
         for name in names:
             parse_scenario(name, task)
         assert set(matrix.METHODS[task]) <= set(methods_for(task))
+    # a row per planted bias mechanism; the difficulty knob is part of the default, not a bias of its own
+    assert "subtlety" not in matrix.SCENARIOS["classification"] and "group_cue" in matrix.SCENARIOS["classification"]
+
+
+def test_bad_jobs_and_threads_are_named(capsys):
+    for flag in ("--jobs", "--threads"):
+        with pytest.raises(SystemExit):
+            matrix.main([flag, "0"])
+        assert f"{flag} expected at least 1 but got 0" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -57,6 +66,7 @@ def test_a_tiny_matrix_runs_end_to_end_on_the_training_only_mechanisms(tmp_path,
     sizes = {"generator": {"n_cases": 160, "image_size": 16}, "overrides": {"image_size": [16, 16], "epochs": 1}}
     monkeypatch.setitem(matrix.SIZES, "classification", sizes)
     out = tmp_path / "matrix.json"
+    omp_before = os.environ.get("OMP_NUM_THREADS")
     args = ["--task", "classification", "--scenarios", "label_noise", "prevalence", "--seeds", "0", "--jobs", "2"]
     assert matrix.main([*args, "--n_bootstrap", "50", "--workdir", str(tmp_path / "w"), "--out", str(out)]) == 0
     result = json.loads(out.read_text())
@@ -70,5 +80,6 @@ def test_a_tiny_matrix_runs_end_to_end_on_the_training_only_mechanisms(tmp_path,
         fresh = json.loads((tmp_path / "w" / "classification" / scenario / "fresh" / "datalist.json").read_text())
         assert scenario in trained["description"]  # trained on the mechanism...
         assert scenario not in fresh["description"]  # ...evaluated on the scenario's test distribution
-    assert result["environment"]["packages"]["torch"] and result["tasks"]["classification"]["jobs"] == 2
-    assert result["tasks"]["classification"]["torch_threads_per_command"] == max(1, (os.cpu_count() or 1) // 2)
+    assert result["environment"]["packages"]["torch"] and result["run"]["jobs"] == 2
+    assert result["run"]["torch_threads_per_command"] == 1 and result["run"]["wall_time_s"] >= 0
+    assert os.environ.get("OMP_NUM_THREADS") == omp_before  # restored after the run
