@@ -4,6 +4,7 @@
     python -m benchmarks.efficacy_matrix                              # both tasks, every scenario, seeds 0 1 2
     python -m benchmarks.efficacy_matrix --task classification --scenarios default shortcut --seeds 0
     python -m benchmarks.efficacy_matrix --tables benchmarks/results/efficacy_matrix.json   # the stored tables
+    python -m benchmarks.efficacy_matrix --tables benchmarks/results/efficacy_matrix.json --short   # README's
 
 Each row is one scenario of the demo-data generator (:mod:`monai_fairness.data.scenarios`): the ``default`` preset and
 each bias mechanism alone at its default knob. For every row, every method of ``METHODS`` trains on a small draw of
@@ -62,7 +63,8 @@ SIZES: dict[str, dict[str, Any]] = {
     "classification": {
         "generator": {"n_cases": 600, "image_size": 32},
         "overrides": {
-            "image_size": [32, 32], "epochs": 3,
+            # at 32 px ImageNet's stem (stride 2, then max-pooling) leaves the lesion's cues below layer4's resolution
+            "image_size": [32, 32], "imagenet_stem": False, "epochs": 3,
             "teacher_epochs": 3, "teacher_patience": 1, "student_epochs": 3,  # FairDi
             "scp_finetune_epochs": 1, "max_iterations": 1,  # SCP
         },
@@ -202,9 +204,10 @@ def row_from_study(
     }
 
 
-def matrix_table(rows: Sequence[Mapping[str, Any]]) -> str:
+def matrix_table(rows: Sequence[Mapping[str, Any]], short: bool = False) -> str:
     """Markdown: rows = scenarios, columns = methods; a cell is the gap change vs the reference [95 % CI] and the
-    headline change in points, bold where the paired difference's interval excludes zero."""
+    headline change in points, bold where the paired difference's interval excludes zero. ``short``: the gap change
+    alone (bold as above), for the README."""
     if not rows:
         return ""
     methods = list(dict.fromkeys(m for row in rows for m in row["cells"]))
@@ -222,6 +225,9 @@ def matrix_table(rows: Sequence[Mapping[str, Any]]) -> str:
             if c is None:
                 cells.append("")
                 continue
+            if short:
+                cells.append(_bold(_v(c["relative"], True), c["difference_ci"]))
+                continue
             gap_text = _bold(f"{_v(c['relative'], True)} [{_ci(c['relative_ci'], True)}]", c["difference_ci"])
             h = c["headline_difference"]
             head = "n/a" if h is None else _bold(f"{100 * h:+.1f} pt", c["headline_difference_ci"])
@@ -232,8 +238,8 @@ def matrix_table(rows: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def format_matrix(result: Mapping[str, Any]) -> str:
-    """Every task's table with its settings line."""
+def format_matrix(result: Mapping[str, Any], short: bool = False) -> str:
+    """Every task's table with its settings line (``short``: gap changes only)."""
     run = result.get("run", {})
     parts = [
         f"Run: {run.get('wall_time_s')} s, {run.get('jobs')} cells at once, {run.get('torch_threads_per_command')} "
@@ -241,7 +247,8 @@ def format_matrix(result: Mapping[str, Any]) -> str:
     ]
     for task, block in result["tasks"].items():
         parts.append(
-            f"### {task} (seeds {block['seeds']}; sizes {json.dumps(block['sizes'])})\n\n" + matrix_table(block["rows"])
+            f"### {task} (seeds {block['seeds']}; sizes {json.dumps(block['sizes'])})\n\n"
+            + matrix_table(block["rows"], short)
         )
     return "\n\n".join(parts)
 
@@ -257,13 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch threads of each bundle command (default 1)")
     p.add_argument("--out", default=RESULT, help="the result JSON (default: benchmarks/results/efficacy_matrix.json)")
     p.add_argument("--tables", metavar="JSON", default=None, help="print the tables of a stored result and exit")
+    p.add_argument("--short", action="store_true", help="with --tables: the gap changes only (the README's table)")
     args = p.parse_args(argv)
     for name in ("jobs", "threads"):
         if getattr(args, name) < 1:
             p.error(f"--{name} expected at least 1 but got {getattr(args, name)}.")
     if args.tables:
         with open(args.tables) as f:
-            print(format_matrix(json.load(f)))
+            print(format_matrix(json.load(f), args.short))
         return 0
     scenarios = {task: args.scenarios or SCENARIOS[task] for task in args.task}
     for task, names in scenarios.items():

@@ -31,6 +31,9 @@ def test_row_and_table_follow_the_study_and_bold_only_intervals_that_exclude_zer
     cells = [c.strip() for c in lines[2].strip("|").split("|")]
     assert cells[0] == "shortcut (shortcut=1)"
     assert not cells[2].startswith("**") and cells[3].startswith("**")
+    short = [c.strip() for c in matrix.matrix_table([row], short=True).splitlines()[2].strip("|").split("|")]
+    relative = row["cells"]["fairdi"]["relative"]
+    assert short[3] == f"**{100 * relative:+.0f} %**" and "[" not in short[2]  # the gap change alone, bold as above
 
 
 @pytest.mark.parametrize(
