@@ -73,7 +73,8 @@ SIZES: dict[str, dict[str, Any]] = {
     },
     "segmentation": {
         "generator": {"n_cases": 100, "size": 32},
-        "overrides": {"epochs": 6, "teacher_epochs": 3, "student_epochs": 6, "perturber_epochs": 15},
+        # teachers: at least one validation (val_interval 5), which writes the teacher's checkpoint
+        "overrides": {"epochs": 6, "teacher_epochs": 5, "student_epochs": 6, "perturber_epochs": 15},
     },
 }  # fmt: skip
 
