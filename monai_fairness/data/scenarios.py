@@ -38,7 +38,7 @@ CT (group = sex, 1 = F is the minority):
 Presets: ``default`` is the demo's data (``make demo``, the efficacy matrix): dermatology ``representation=0.2,
 appearance=1, shortcut=1, group_cue=0.5, subtlety=1`` (its difficulty calibrated on generator seed 1, never reported:
 docs/scenarios.md); CT ``representation=0.3, appearance=1``. ``v1`` is the data of the efficacy study and the model
-cards (the ``default`` before the scenarios of issue 23): dermatology ``representation=0.2, appearance=1, shortcut=1``;
+cards (the generator's ``default`` before the harder one): dermatology ``representation=0.2, appearance=1, shortcut=1``;
 CT the same as ``default``.
 """
 

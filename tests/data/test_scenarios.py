@@ -1,6 +1,6 @@
 # Copyright (c) monai-fairness contributors. Licensed under the Apache License, Version 2.0.
-"""Named bias mechanisms: each is measurable in the generated data, the default scenario is the data the project's
-numbers were measured on, generation is deterministic, and bad knobs are named."""
+"""Named bias mechanisms: each is measurable in the generated data, the ``v1`` preset is the data the study's numbers
+were measured on, generation is deterministic, and bad knobs are named."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_older_knobs_and_a_scenario_contradict(tmp_path):
         make_ct_segmentation_dataset(str(tmp_path), n_cases=4, size=16, scenario="anatomy", minority_fraction=0.3)
 
 
-# sha1 of the 24 images (16 px, seed 3) of the generator's default before the scenarios of issue 23 (commit 53e5f42):
+# sha1 of the 24 images (16 px, seed 3) of the generator's default before the harder one (commit 53e5f42):
 # the data of every stored study number, which the ``v1`` preset must keep writing
 V1_IMAGES_SHA1 = "04d9ef79c40c52085efeb765d858773ba076025b"
 
