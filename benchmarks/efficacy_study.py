@@ -34,7 +34,7 @@ import sys
 import time
 
 from benchmarks.fresh_draw import fresh_eval_set
-from monai_fairness.data.scenarios import parse_scenario
+from monai_fairness.data.scenarios import parse_scenario, written_with
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
 from monai_fairness.study import format_study, run_study
 
@@ -81,11 +81,10 @@ def check_scenario(datalist: str, scenario: str, task: str) -> None:
     demo``'s harder ``default``, would silently change every number)."""
     with open(datalist) as f:
         written = json.load(f).get("scenario")
-    expected = parse_scenario(scenario, task)
-    # a mechanism added after the datalist was written is off in it
-    if written is None or parse_scenario(written, task) != expected:
+    if not written_with(written, scenario, task):
         raise ValueError(
-            f"{datalist}: expected data of the {scenario!r} scenario {expected} but its 'scenario' is {written}; "
+            f"{datalist}: expected data of the {scenario!r} scenario {parse_scenario(scenario, task)} but its "
+            f"'scenario' is {written}; "
             "point --data-dir at another folder (it is generated there) or remove this one."
         )
 

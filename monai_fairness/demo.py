@@ -30,7 +30,7 @@ import os
 import sys
 import time
 
-from monai_fairness.data.scenarios import describe_scenario, parse_scenario
+from monai_fairness.data.scenarios import describe_scenario, parse_scenario, written_with
 from monai_fairness.data.synthetic import make_ct_segmentation_dataset, make_skin_lesion_dataset
 from monai_fairness.pipelines.apple import format_apple, run_apple
 from monai_fairness.pipelines.fairdi import run_fairdi
@@ -70,11 +70,10 @@ def check_demo_scenario(datalist: str, task: str, out_dir: str) -> None:
         data = json.load(f)
     if not data.get("synthetic"):
         return  # the user's own data: the demo runs on it as it is
-    written = data.get("scenario")
-    expected = parse_scenario("default", task)
-    if written is None or parse_scenario(written, task) != expected:
+    if not written_with(data.get("scenario"), "default", task):
+        expected = describe_scenario(parse_scenario("default", task), task)
         raise SystemExit(
-            f"{datalist}: expected demo data of the default scenario ({describe_scenario(expected, task)}) but it "
+            f"{datalist}: expected demo data of the default scenario ({expected}) but it "
             f"holds {data.get('scenario_description', 'the data of an older version (no scenario)')}; remove "
             f"{os.path.dirname(os.path.dirname(datalist))} and {out_dir} (`make clean` and delete the data folder) "
             "and run the demo again."

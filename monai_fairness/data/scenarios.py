@@ -47,7 +47,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["Mechanism", "MECHANISMS", "PRESETS", "parse_scenario", "describe_scenario", "evaluation_knobs"]
+__all__ = [
+    "Mechanism", "MECHANISMS", "PRESETS", "parse_scenario", "describe_scenario", "evaluation_knobs", "written_with",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -196,3 +198,9 @@ def evaluation_knobs(knobs: Mapping[str, float], task: str) -> dict[str, float]:
     """
     mechanisms = MECHANISMS[task]
     return {n: (mechanisms[n].off if mechanisms[n].training_only else v) for n, v in knobs.items()}
+
+
+def written_with(written: Mapping[str, float] | None, scenario: str, task: str) -> bool:
+    """Whether a datalist's recorded ``"scenario"`` knobs are those of ``scenario``; a mechanism added after the
+    datalist was written counts as off in it, and a datalist without knobs (older than scenarios) never matches."""
+    return written is not None and parse_scenario(written, task) == parse_scenario(scenario, task)
