@@ -142,6 +142,7 @@ def _common(task: str, size: str, data: str, work: str, device: torch.device) ->
         "cache": "none",
         "num_workers": 0,
         "max_epochs": 1,
+        "val_interval": 1,  # the trainer refuses fewer epochs than one validation interval (CT's is 5)
         **SIZES[size][task],
     }
 

@@ -8,5 +8,13 @@ from .apple_trainer import APPLETrainer
 from .distillation_trainer import DistillationTrainer
 from .fis_trainer import FISTrainer
 from .group_trainer import GroupAwareTrainer, loss_parts
+from .training_length import check_reaches_validation
 
-__all__ = ["APPLETrainer", "DistillationTrainer", "FISTrainer", "GroupAwareTrainer", "loss_parts"]
+__all__ = [
+    "APPLETrainer",
+    "DistillationTrainer",
+    "FISTrainer",
+    "GroupAwareTrainer",
+    "check_reaches_validation",
+    "loss_parts",
+]
