@@ -13,7 +13,11 @@ the same bundle commands, demo overlays and paired bootstrap as ``benchmarks.eff
 fresh draw of the scenario's *test* distribution (generator seed 2000; training-only mechanisms switched off by
 :func:`~monai_fairness.data.scenarios.evaluation_knobs`; at least ``MIN_TEST`` test cases in every group). A cell is
 the primary gap's change against ERM [95 % interval of the paired difference] and the headline metric's change in
-points; bold where the interval excludes zero.
+points; bold where the interval excludes zero. The intervals resample the training seeds as well as the test cases
+(``resample_seeds`` of :class:`~monai_fairness.study.statistics.StudyStatistics`): at these sizes two trainings of
+the same recipe differ far more than the test cases make a metric move, and intervals over test cases alone
+excluded zero for re-sampling against ERM in 4 of the 7 rows where both groups are equally large, where re-sampling
+only changes the order of the draws.
 
 The matrix is sized (``SIZES``: smaller images and volumes, fewer epochs than the study, each stated in the result)
 to run in about 90 minutes on 2 CPU cores: every ``(scenario, seed)`` cell is one unit of work, ``--jobs`` (default 2)
@@ -143,10 +147,17 @@ def train_cell(task: str, scenario: str, seed: int, plan: Mapping[str, Any], wor
 
 
 def run_row(
-    task: str, scenario: str, plan: Mapping[str, Any], seeds: Sequence[int], workdir: str, n_bootstrap: int = 1000
+    task: str,
+    scenario: str,
+    plan: Mapping[str, Any],
+    seeds: Sequence[int],
+    workdir: str,
+    n_bootstrap: int = 1000,
+    resample_seeds: bool = True,
 ) -> dict[str, Any]:
     """Train (what is not finished) and evaluate every method of ``plan`` on one scenario; return the row (ERM's
-    values and each cell) from the study's paired comparisons over ``seeds``."""
+    values and each cell) from the study's paired comparisons over ``seeds``; ``resample_seeds``: intervals over
+    test cases *and* training seeds (the matrix's default, see the module docstring)."""
     row = prepare_row(task, scenario, plan, workdir)
     study = run_study(
         row["data"],
@@ -157,6 +168,7 @@ def run_row(
         n_bootstrap=n_bootstrap,
         overrides=plan["sizes"]["overrides"],
         demo=True,
+        resample_seeds=resample_seeds,
     )
     return row_from_study(study, scenario, row["knobs"], task, row["n_fresh"])
 
@@ -302,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
                 **plans[task],
                 "fresh_draw": f"generator seed {FRESH_SEED}, the scenario's test distribution, at least "
                 f"{MIN_TEST[task]} test cases in every group",
+                "intervals": f"95 % percentile intervals of {args.n_bootstrap} paired resamples of the test cases "
+                "(within each group) and of the training seeds (with replacement, the same positions for every "
+                "method)",
                 "rows": rows,
             }
     finally:

@@ -54,6 +54,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--n_bootstrap", type=int, default=1000, help="bootstrap resamples of the test cases (>= 1)")
     p.add_argument("--bootstrap_seed", type=int, default=0, help="seed of the resampling")
     p.add_argument(
+        "--resample_seeds",
+        action="store_true",
+        help="each resample also draws the training seeds, so that the intervals cover the spread over training runs "
+        "(wider; advised at small sizes, where runs differ a lot)",
+    )
+    p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="config override for every bundle command"
     )
     p.add_argument(
@@ -85,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             datalist_name=args.datalist_name,
             force=args.force,
             demo=args.demo,
+            resample_seeds=args.resample_seeds,
         )
     except ValueError as e:  # DatalistError and bad arguments: one line a user can act on
         print(f"error: {e}", file=sys.stderr)

@@ -89,11 +89,13 @@ def run_study(
     datalist_name: str = "datalist.json",
     force: bool = False,
     demo: bool = False,
+    resample_seeds: bool = False,
 ) -> dict[str, Any]:
     """Check, train, evaluate, compare; writes ``<workdir>/study.json`` and ``<workdir>/study.html``.
 
     ``demo`` stacks each bundle's ``configs/demo.json`` (demo sizes) on every command; without it the bundles' real
-    recipes run."""
+    recipes run. ``resample_seeds``: the intervals also cover the spread over training seeds
+    (:class:`~monai_fairness.study.statistics.StudyStatistics`)."""
     datalist = os.path.join(dataset_dir, datalist_name)
     data = check_study_inputs(datalist, methods, seeds, reference, test_datalist)
     task = data["task"]
@@ -124,6 +126,7 @@ def run_study(
         n_bootstrap=n_bootstrap,
         bootstrap_seed=bootstrap_seed,
         group_names=test_groups,
+        resample_seeds=resample_seeds,
     )
     study["settings"]["data"] = {"datalist": os.path.abspath(datalist), "test_datalist": test_datalist}
     study["settings"]["overrides"] = {k: str(v) for k, v in (overrides or {}).items()}

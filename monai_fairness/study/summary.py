@@ -142,8 +142,12 @@ def summarize(
     n_bootstrap: int = 1000,
     bootstrap_seed: int = 0,
     group_names: Mapping[str, str] | None = None,
+    resample_seeds: bool = False,
 ) -> dict[str, Any]:
     """The study's JSON: settings, per-method values with intervals, paired comparisons and verdicts.
+
+    ``resample_seeds``: the intervals also cover the spread over training seeds
+    (:class:`~monai_fairness.study.statistics.StudyStatistics`).
 
     Raises:
         ValueError: When the test cases differ between models, or the test split holds fewer than two groups.
@@ -162,7 +166,9 @@ def summarize(
     ]
     for w in warnings_out:
         warnings.warn(w, stacklevel=2)
-    stats = StudyStatistics(task, values, groups, n_resamples=n_bootstrap, seed=bootstrap_seed)
+    stats = StudyStatistics(
+        task, values, groups, n_resamples=n_bootstrap, seed=bootstrap_seed, resample_seeds=resample_seeds
+    )
     methods = list(values)
     per_method = {
         m: {
@@ -210,8 +216,16 @@ def summarize(
             "settings": {
                 "bootstrap": f"{n_bootstrap} resamples within each group, the same indices for every model and seed "
                 f"(paired), seed {bootstrap_seed}; a method's value is its mean over seeds; 95 % percentile intervals; "
-                "null when a resample leaves a value undefined. The intervals cover which test cases were drawn, "
-                "given the trained models; per_seed shows the spread over training runs",
+                "null when a resample leaves a value undefined. "
+                + (
+                    "Each resample also draws the training seeds (with replacement, the same seed positions for "
+                    "every method): the intervals cover which test cases were drawn and the spread over training "
+                    "runs"
+                    if resample_seeds
+                    else "The intervals cover which test cases were drawn, given the trained models; per_seed shows "
+                    "the spread over training runs, which they do not cover"
+                ),
+                "resample_seeds": resample_seeds,
                 "claims": "a change is claimed only where the 95 % interval of the paired difference excludes zero",
                 "best_simple_baseline": f"the simple baseline ({', '.join(SIMPLE_BASELINES)}) with the lowest "
                 f"{primary} on this test set (a choice that favours the baseline, never the method)",

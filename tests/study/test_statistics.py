@@ -95,3 +95,39 @@ def test_segmentation_and_relabelled_groups_give_the_same_intervals():
     relabelled = paired_bootstrap(task, a, b, groups * 4 + 3, "dice_gap", n_resamples=200)  # ids {3, 7}
     assert plain["difference_ci"] == pytest.approx(relabelled["difference_ci"], abs=1e-12)
     assert plain["difference_ci"][1] < 0
+
+
+def test_resampled_seeds_cover_training_noise_that_test_cases_alone_do_not():
+    """One unlucky training run (seed 0 of ``a`` has a planted gap) makes ``a``'s seed mean differ from ``b``'s: over
+    test cases alone the difference excludes zero; once the seeds are drawn too, a third of the resamples leave that
+    run out and the interval reaches zero."""
+    task = ClassificationTask()
+    a = [_model(1500, s, p)[0] for s, p in ((0, 0.35), (1, 0.05), (2, 0.05))]
+    b = [_model(1500, s, 0.05)[0] for s in (3, 4, 5)]
+    _, groups = _model(1500, 0, 0.0)
+    cases_only = StudyStatistics(task, {"a": a, "b": b}, groups, ["auc_gap"], 400, seed=1)
+    with_seeds = StudyStatistics(task, {"a": a, "b": b}, groups, ["auc_gap"], 400, seed=1, resample_seeds=True)
+    assert cases_only.value("a", "auc_gap") == with_seeds.value("a", "auc_gap")  # the point values are the same
+    low, _ = cases_only.difference("a", "b", "auc_gap")["difference_ci"]
+    assert low > 0
+    low, high = with_seeds.difference("a", "b", "auc_gap")["difference_ci"]
+    assert low <= 0.01 < high  # the run without the gap: a resample that draws only seeds 1 and 2 of a
+
+
+def test_resampled_seeds_keep_methods_paired_and_equal_seeds_unchanged():
+    task = ClassificationTask()
+    runs = [_model(300, s, p)[0] for s, p in ((0, 0.35), (1, 0.0), (2, 0.2))]
+    _, groups = _model(300, 0, 0.0)
+    stats = StudyStatistics(task, {"a": runs, "b": list(runs)}, groups, ["auc_gap"], 200, resample_seeds=True)
+    assert stats.difference("a", "b", "auc_gap")["difference_ci"] == [0.0, 0.0]  # same seed positions for both
+    same = [runs[0]] * 3  # three identical runs: drawing seeds changes nothing
+    plain = StudyStatistics(task, {"a": same}, groups, ["auc_gap"], 200, seed=3)
+    drawn = StudyStatistics(task, {"a": same}, groups, ["auc_gap"], 200, seed=3, resample_seeds=True)
+    np.testing.assert_allclose(drawn.interval("a", "auc_gap"), plain.interval("a", "auc_gap"), rtol=1e-12)
+
+
+def test_resampled_seeds_need_the_same_seed_count_for_every_method():
+    task = ClassificationTask()
+    a, groups = _model(90, 0, 0.3)
+    with pytest.raises(ValueError, match=r"resample_seeds expected the same number of seeds.*'a': 2, 'b': 1"):
+        StudyStatistics(task, {"a": [a, a], "b": [a]}, groups, ["auc"], 10, resample_seeds=True)
