@@ -19,20 +19,20 @@ the same recipe differ far more than the test cases make a metric move, and inte
 excluded zero for re-sampling against ERM in 4 of the 7 rows where both groups are equally large, where re-sampling
 only changes the order of the draws.
 
-The matrix is sized (``SIZES``: smaller images and volumes, fewer epochs than the study, each stated in the result)
-to run in about 90 minutes on 2 CPU cores: every ``(scenario, seed)`` cell is one unit of work, ``--jobs`` (default 2)
-of them train at once in worker processes, and every bundle command runs with ``--threads`` torch threads (default 1;
-the thread count changes CPU weights slightly, so it is fixed rather than derived from the core count, and recorded).
-A bundle command spends several seconds starting and loading before it trains, mostly on one core: one classification
-cell at a time with 2 threads used about 1.2 of the 2 cores (455 s of CPU in 385 s), hence two one-thread cells at
-once. The skin rows keep the demo's ImageNet stem at 32 px (a stride-1 stem learns the subtle ``default`` better but
-took about three times as long per epoch, which the budget does not hold). Methods: ERM, re-sampling, re-weighting,
-FairDi and SCP on skin; ERM, re-sampling, FairDi and APPLE on CT (the issue's lists plus the cheapest baselines).
-Group-specific thresholds are left out: the skin rows' primary gap (AUC gap) and headline (AUC) do not depend on a
-decision threshold, so their cell is zero by construction (+0 % in every row of a run that had them); their effect on
-the accuracy gap is in the study. GroupDRO, adversarial debiasing and the controls are in the study, on ``v1``, and
-out of this budget. The study's numbers (``benchmarks.efficacy_study``, on the ``v1`` scenario) remain the ones the
-model cards quote. Finished runs in ``--workdir`` are reused, as in the study.
+The matrix is sized (``SIZES``: smaller images and volumes, fewer epochs than the study, each stated in the result) to
+run within 90 minutes on 2 CPU cores (measured: 62 minutes from an empty work folder, both tasks): every ``(scenario,
+seed)`` cell is one unit of work, ``--jobs`` (default 2) of them train at once in worker processes, and every bundle
+command runs with ``--threads`` torch threads (default 1; the thread count changes CPU weights slightly, so it is fixed
+rather than derived from the core count, and recorded). A bundle command spends several seconds starting and loading
+before it trains, mostly on one core: one classification cell at a time with 2 threads used about 1.2 of the 2 cores
+(455 s of CPU in 385 s), hence two one-thread cells at once. The skin rows keep the demo's ImageNet stem at 32 px (a
+stride-1 stem learns the subtle ``default`` better but took about three times as long per epoch, which the budget does
+not hold). Methods: ERM, re-sampling, re-weighting, FairDi and SCP on skin; ERM, re-sampling, FairDi and APPLE on CT
+(the issue's lists plus the cheapest baselines). Group-specific thresholds are left out: the skin rows' primary gap (AUC
+gap) and headline (AUC) do not depend on a decision threshold, so their cell is zero by construction (+0 % in every row
+of a run that had them); their effect on the accuracy gap is in the study. GroupDRO, adversarial debiasing and the
+controls are in the study, on ``v1``, and out of this budget. The study's numbers (``benchmarks.efficacy_study``, on the
+``v1`` scenario) remain the ones the model cards quote. Finished runs in ``--workdir`` are reused, as in the study.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from benchmarks.fresh_draw import fresh_eval_set
 from monai_fairness.data.scenarios import MECHANISMS, describe_scenario, evaluation_knobs, parse_scenario
 from monai_fairness.study import run_study
 from monai_fairness.study.methods import run_order
-from monai_fairness.study.runner import run_method
+from monai_fairness.study.runner import predictions_path, run_method
 from monai_fairness.study.study import BUNDLES_DIR
 from monai_fairness.utils.environment import environment_summary
 
@@ -144,6 +144,12 @@ def train_cell(task: str, scenario: str, seed: int, plan: Mapping[str, Any], wor
             demo=True,
         )
     return f"{task} {scenario} seed {seed}"
+
+
+def cell_finished(task: str, scenario: str, seed: int, plan: Mapping[str, Any], workdir: str) -> bool:
+    """Whether every method of the cell has its test predictions (a rerun then trains nothing for it)."""
+    study = os.path.join(workdir, task, scenario, "study")
+    return all(os.path.isfile(predictions_path(study, seed, m)) for m in plan["methods"])
 
 
 def run_row(
@@ -258,9 +264,11 @@ def matrix_table(rows: Sequence[Mapping[str, Any]], short: bool = False) -> str:
 def format_matrix(result: Mapping[str, Any], short: bool = False) -> str:
     """Every task's table with its settings line (``short``: gap changes only)."""
     run = result.get("run", {})
+    n = run.get("cells_reused")
+    reused = f" ({n} of {run['cells']} cells trained earlier, reused)" if n else ""
     parts = [
-        f"Run: {run.get('wall_time_s')} s, {run.get('jobs')} cells at once, {run.get('torch_threads_per_command')} "
-        "torch thread(s) per bundle command."
+        f"Run: {run.get('wall_time_s')} s{reused}, {run.get('jobs')} cells at once, "
+        f"{run.get('torch_threads_per_command')} torch thread(s) per bundle command."
     ]
     for task, block in result["tasks"].items():
         parts.append(
@@ -305,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             for s in names:
                 prepare_row(task, s, plans[task], args.workdir)  # every draw once, before the workers start
         cells = [(task, s, seed) for task, names in scenarios.items() for s in names for seed in args.seeds]
+        reused = sum(cell_finished(*cell, plans[cell[0]], args.workdir) for cell in cells)
         train_cells(cells, plans, args.workdir, args.jobs)
         result: dict[str, Any] = {"tasks": {}}
         for task, names in scenarios.items():
@@ -330,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         "wall_time_s": round(time.time() - start),
         "wall_time_note": "this invocation, data generation and every training included; cells finished earlier "
         "in the workdir are reused, not timed again",
+        "cells": len(cells),
+        "cells_reused": reused,
         "jobs": args.jobs,
         "torch_threads_per_command": args.threads,
     }

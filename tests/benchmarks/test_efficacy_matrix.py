@@ -11,6 +11,7 @@ import pytest
 
 import benchmarks.efficacy_matrix as matrix
 from monai_fairness.data.scenarios import parse_scenario
+from monai_fairness.study.runner import predictions_path
 from tests.study.test_study_run import _synthetic_study
 
 
@@ -86,3 +87,15 @@ def test_a_tiny_matrix_runs_end_to_end_on_the_training_only_mechanisms(tmp_path,
     assert result["environment"]["packages"]["torch"] and result["run"]["jobs"] == 2
     assert result["run"]["torch_threads_per_command"] == 1 and result["run"]["wall_time_s"] >= 0
     assert os.environ.get("OMP_NUM_THREADS") == omp_before  # restored after the run
+
+
+def test_a_cell_counts_as_finished_only_when_every_method_has_predictions(tmp_path):
+    plan = {"methods": ["erm", "resampling"]}
+    study = str(tmp_path / "segmentation" / "shape" / "study")
+    assert not matrix.cell_finished("segmentation", "shape", 1, plan, str(tmp_path))
+    for method in plan["methods"]:
+        path = predictions_path(study, 1, method)
+        os.makedirs(os.path.dirname(path))
+        open(path, "w").close()
+        assert matrix.cell_finished("segmentation", "shape", 1, plan, str(tmp_path)) == (method == "resampling")
+    assert not matrix.cell_finished("segmentation", "shape", 0, plan, str(tmp_path))  # another seed
