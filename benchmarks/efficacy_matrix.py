@@ -17,7 +17,7 @@ points; bold where the interval excludes zero. The intervals resample the traini
 (``resample_seeds`` of :class:`~monai_fairness.study.statistics.StudyStatistics`): at these sizes two trainings of
 the same recipe differ far more than the test cases make a metric move, and intervals over test cases alone
 excluded zero for re-sampling against ERM in 4 of the 7 rows where both groups are equally large, where re-sampling
-only changes the order of the draws.
+only changes how the images are drawn.
 
 The matrix is sized (``SIZES``: smaller images and volumes, fewer epochs than the study, each stated in the result) to
 run within 90 minutes on 2 CPU cores (measured: 62 minutes from an empty work folder, both tasks): every ``(scenario,
