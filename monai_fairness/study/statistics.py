@@ -8,13 +8,14 @@ interval of a method's value, of its difference to another method and of the rel
 the resamples. Every resample of a chunk is computed in one vectorised call per model and seed
 (:meth:`monai_fairness.tasks.FairnessTask.resample`); there is no Python loop over resamples.
 
-Those intervals cover which test cases were drawn, given the trained models. With ``resample_seeds`` each resample
-also draws the training seeds (as many as there are, with replacement, **the same seed positions for every method**,
-so a method that starts from the seed's ERM model stays paired with it): a method's value is then the mean over the
-drawn seeds, and the interval covers the spread over training runs too (two-stage bootstrap, Davison & Hinkley 1997,
-section 2.4). With few seeds this stage underestimates the spread (by a factor (S - 1) / S of the variance) but no
-longer ignores it: at the efficacy matrix's small sizes, re-sampling against ERM on rows where both groups are equally
-large (where re-sampling only changes the sampler's draw) excluded zero in 4 of 7 rows without it.
+Those intervals cover which test cases were drawn, given the trained models. With ``resample_seeds`` each resample also
+draws the training seeds (as many as there are, with replacement, **the same seed positions for every method**, so a
+method that starts from the seed's ERM model stays paired with it): a method's value is then the mean over the drawn
+seeds, and the interval covers the spread over training runs too (test cases and seeds are crossed factors, each
+resampled on its own, as in Owen's pigeonhole bootstrap, Ann. Appl. Stat. 1(2), 2007). With few seeds this stage
+underestimates the spread (by a factor (S - 1) / S of the variance) but no longer ignores it: at the efficacy matrix's
+small sizes, re-sampling against ERM on rows where both groups are equally large (where re-sampling only changes the
+sampler's draw) excluded zero in 4 of 7 rows without it.
 
 Written here because no library offers a paired, group-stratified, multi-seed bootstrap of fairness gaps.
 """

@@ -223,7 +223,7 @@ def summarize(
                     "runs"
                     if resample_seeds
                     else "The intervals cover which test cases were drawn, given the trained models; per_seed shows "
-                    "the spread over training runs, which they do not cover"
+                    "the spread over training runs"
                 ),
                 "resample_seeds": resample_seeds,
                 "claims": "a change is claimed only where the 95 % interval of the paired difference excludes zero",
