@@ -83,21 +83,18 @@ class StudyStatistics:
         identity = torch.arange(n)[None]
         self.seed_point = {m: self._per_seed(values[m], contexts[m], identity, k) for m in values}
         self.point = {m: self._seed_mean(per_seed) for m, per_seed in self.seed_point.items()}
-        # [n_resamples, S] weight of each seed in each resample: uniform, or the drawn seeds' counts / S
-        n_seeds = max(counts.values(), default=1)
-        weights = torch.full((n_resamples, n_seeds), 1.0 / n_seeds, dtype=torch.float64)
+        weights = None  # [n_resamples, S]: how often each seed is drawn in each resample, / S
         if resample_seeds:
+            n_seeds = next(iter(counts.values()))
             generator = torch.Generator().manual_seed(int(seed) + 1)  # its own stream: the case indices are unchanged
             drawn = torch.randint(n_seeds, (n_resamples, n_seeds), generator=generator)
-            weights = torch.zeros_like(weights).scatter_add_(1, drawn, torch.full_like(weights, 1.0 / n_seeds))
-        self.resample_seeds = resample_seeds
+            weights = torch.nn.functional.one_hot(drawn, n_seeds).sum(1).double() / n_seeds
         chunks: dict[str, list[dict[str, torch.Tensor]]] = {m: [] for m in values}
         done = 0
         for idx in iterate_bootstrap(self.positions, n_resamples, seed, max_elements):
-            w = weights[done : done + idx.shape[0]]
+            w = None if weights is None else weights[done : done + idx.shape[0]]
             for m in values:
-                per_seed = self._per_seed(values[m], contexts[m], idx, k)
-                chunks[m].append(self._seed_mean(per_seed, w if resample_seeds else None))
+                chunks[m].append(self._seed_mean(self._per_seed(values[m], contexts[m], idx, k), w))
             done += idx.shape[0]
         self.resampled = {
             m: {name: torch.cat([c[name] for c in parts]) for name in parts[0]} for m, parts in chunks.items()
